@@ -1,0 +1,71 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { FORMATS, type Format } from '../writers/index.js';
+import { loggingOptions, positiveInt, secondsInRange } from './options.js';
+import { UsageError } from '../errors.js';
+import { transcribeFiles, type TranscribeOptions } from '../pipeline/transcribe-files.js';
+
+function formatList(value: string): Format[] {
+  const parts = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (parts.length === 0) throw new InvalidArgumentError('give at least one format: txt, srt, vtt or json.');
+  for (const p of parts) {
+    if (!(FORMATS as readonly string[]).includes(p)) {
+      throw new InvalidArgumentError(`unknown format '${p}': use txt, srt, vtt or json (several with commas: srt,vtt).`);
+    }
+  }
+  return [...new Set(parts)] as Format[];
+}
+
+export function transcribeCommand(): Command {
+  const cmd = new Command('transcribe')
+    .description('transcribe audio or video files (the default command: `qwen3asr talk.mp4` is `qwen3asr transcribe talk.mp4`)')
+    .argument('<inputs...>', "audio or video files, or '-' for stdin")
+    .addOption(new Option('-f, --format <list>', 'output formats, comma-separated: txt,srt,vtt,json').argParser(formatList).default(['txt'] as Format[], 'txt'))
+    .addOption(new Option('-o, --output-dir <dir>', "folder for the outputs (default: beside each input); '-' writes the one format to stdout"))
+    .addOption(new Option('-l, --language <name>', 'force the language (English, Chinese, ... or en, zh, ...); default: detect').env('QWEN3ASR_LANGUAGE'))
+    .addOption(new Option('--context <text>', 'names and jargon to help recognition (given to the model as the system prompt)'))
+    .addOption(new Option('-m, --model <alias|path>', 'model alias (0.6b, 1.7b) or a text GGUF path').env('QWEN3ASR_MODEL').default('0.6b'))
+    .addOption(new Option('--mmproj <path>', 'audio encoder GGUF to use with a --model path').env('QWEN3ASR_MMPROJ'))
+    .addOption(new Option('-t, --threads <n>', 'CPU threads per model run').argParser(positiveInt('--threads')).env('QWEN3ASR_THREADS'))
+    .addOption(new Option('-j, --jobs <n>', 'windows transcribed at once').argParser(positiveInt('--jobs')).env('QWEN3ASR_JOBS'))
+    .addOption(new Option('--window-seconds <s>', 'longest window given to the model at once (default: the encoder window, 8 s)').argParser(secondsInRange('--window-seconds', 1, 30)))
+    .addOption(new Option('--force', 'overwrite existing outputs'))
+    .addOption(new Option('--json', 'print a machine-readable summary of the run on stdout'))
+    .addOption(new Option('--ffmpeg <path>', 'ffmpeg binary to decode inputs').env('QWEN3ASR_FFMPEG'))
+    .addOption(new Option('--backend <name>', 'llama.cpp backend for the first-run build').choices(['auto', 'cpu', 'cuda', 'metal', 'vulkan']).env('QWEN3ASR_BACKEND').default('auto'))
+    .addOption(new Option('--llama-cpp-source <path>', 'llama.cpp v0.5.0 source (checkout, git bundle or tarball) for the first-run build').env('QWEN3ASR_LLAMA_CPP_SOURCE'));
+  for (const o of loggingOptions()) cmd.addOption(o);
+  cmd.action(async (inputs: string[], opts: Record<string, unknown>) => {
+    const options = validate(inputs, opts);
+    process.exitCode = await transcribeFiles(options);
+  });
+  return cmd;
+}
+
+function validate(inputs: string[], opts: Record<string, unknown>): TranscribeOptions {
+  const formats = opts.format as Format[];
+  const toStdout = opts.outputDir === '-';
+  if (toStdout && formats.length !== 1) {
+    throw new UsageError(`-o - writes one format to stdout, but ${formats.length} were asked (${formats.join(',')})`, 'pick one with -f, or give -o a folder');
+  }
+  if (toStdout && opts.json) throw new UsageError('-o - and --json both want stdout', 'drop one of them');
+  if (inputs.filter((i) => i === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
+  if (opts.quiet && opts.verbose) throw new UsageError('--quiet and --verbose contradict each other', 'keep one');
+  return {
+    inputs,
+    formats,
+    output: toStdout ? { kind: 'stdout' } : { kind: 'files', dir: (opts.outputDir as string | undefined) ?? null },
+    language: (opts.language as string | undefined) ?? null,
+    context: (opts.context as string | undefined) ?? null,
+    model: opts.model as string,
+    mmproj: (opts.mmproj as string | undefined) ?? null,
+    threads: (opts.threads as number | undefined) ?? null,
+    jobs: (opts.jobs as number | undefined) ?? null,
+    windowSeconds: (opts.windowSeconds as number | undefined) ?? null,
+    force: Boolean(opts.force),
+    json: Boolean(opts.json),
+    ffmpeg: (opts.ffmpeg as string | undefined) ?? null,
+    backend: opts.backend as TranscribeOptions['backend'],
+    llamaCppSource: (opts.llamaCppSource as string | undefined) ?? null,
+    log: opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal',
+  };
+}

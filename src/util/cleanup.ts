@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { InterruptedError } from '../errors.js';
+
+/**
+ * Ctrl-C handling for the whole process.
+ *
+ * The first SIGINT/SIGTERM aborts `interruptSignal`: every long operation (child processes via
+ * execa's cancelSignal, downloads, builds) listens to it and unwinds through its own `finally`
+ * blocks, so temp files go and outputs are never half-written. A second signal does not wait:
+ * it removes the registered temp paths and kills registered children synchronously, then exits.
+ */
+const controller = new AbortController();
+export const interruptSignal: AbortSignal = controller.signal;
+
+const tempPaths = new Set<string>();
+const childPids = new Set<number>();
+
+export function throwIfInterrupted(): void {
+  if (controller.signal.aborted) throw new InterruptedError();
+}
+
+/** Remembers a temp path for the hard-exit path; returns the function that forgets it. */
+export function trackTempPath(p: string): () => void {
+  tempPaths.add(p);
+  return () => tempPaths.delete(p);
+}
+
+export function trackChild(pid: number | undefined): () => void {
+  if (pid === undefined) return () => {};
+  childPids.add(pid);
+  return () => childPids.delete(pid);
+}
+
+function hardCleanup(): void {
+  for (const pid of childPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const p of tempPaths) fs.rmSync(p, { recursive: true, force: true });
+}
+
+export function installSignalHandlers(): { dispose: () => Promise<void> } {
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    count += 1;
+    if (count === 1) {
+      controller.abort(new InterruptedError(sig === 'SIGINT' ? 'interrupted (Ctrl-C)' : `stopped by ${sig}`));
+      return;
+    }
+    hardCleanup();
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', hardCleanup);
+  return {
+    dispose: async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Runs `fn` with a fresh temp folder that is removed afterwards, whatever happens. */
+export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `qwen3asr-${prefix}-`));
+  const untrack = trackTempPath(dir);
+  try {
+    return await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    untrack();
+  }
+}

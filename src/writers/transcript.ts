@@ -1,0 +1,15 @@
+import type { Cue } from '../cues/cue.js';
+import type { WindowResult } from '../runner/window-result.js';
+
+/** Everything the writers need about one transcribed input. */
+export interface Transcript {
+  /** The input as the user named it ('-' for stdin). */
+  readonly input: string;
+  readonly durationSeconds: number;
+  /** The language of most of the speech, or null when nothing was heard. */
+  readonly language: string | null;
+  /** The model that produced it (alias or file names). */
+  readonly model: string;
+  readonly windows: readonly WindowResult[];
+  readonly cues: readonly Cue[];
+}
