@@ -1,5 +1,14 @@
-import type { Format } from '../writers/index.js';
-import { UserError } from '../errors.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { render, type Format, type Transcript } from '../writers/index.js';
+import { ensureOutputDir, writeFileAtomic } from '../writers/output-file.js';
+import { decodeInput } from '../audio/decode.js';
+import { durationSeconds } from '../audio/audio.js';
+import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
+import { interruptSignal } from '../util/cleanup.js';
+import { checkDistinctOutputs, outputPathsFor } from './outputs.js';
+import { createTranscriber, type Transcriber } from './transcriber.js';
+import { createLog, type LogLevel } from '../util/log.js';
 
 export type Output = { readonly kind: 'stdout' } | { readonly kind: 'files'; readonly dir: string | null };
 
@@ -19,11 +28,83 @@ export interface TranscribeOptions {
   readonly ffmpeg: string | null;
   readonly backend: 'auto' | 'cpu' | 'cuda' | 'metal' | 'vulkan';
   readonly llamaCppSource: string | null;
-  readonly log: 'quiet' | 'normal' | 'verbose';
+  readonly log: LogLevel;
 }
 
-/** Transcribes every input in turn; resolves to the process exit code. */
+type FileOutcome =
+  | { readonly input: string; readonly status: 'done'; readonly seconds: number; readonly outputs: string[] }
+  | { readonly input: string; readonly status: 'skipped'; readonly reason: string }
+  | { readonly input: string; readonly status: 'failed'; readonly error: string };
+
+/**
+ * Transcribes every input in turn and writes its outputs; resolves to the exit code. One bad
+ * input in a batch is reported and skipped (exit 1 at the end); with a single input its error
+ * is the run's error.
+ */
 export async function transcribeFiles(options: TranscribeOptions): Promise<number> {
-  void options;
-  throw new UserError('transcription is not available yet');
+  const log = createLog(options.log);
+  const outputDir = options.output.kind === 'files' ? options.output.dir : null;
+  if (options.output.kind === 'files') checkDistinctOutputs(options.inputs, options.formats, outputDir);
+  const started = Date.now();
+  let transcriber: Transcriber | null = null;
+  const outcomes: FileOutcome[] = [];
+
+  for (const input of options.inputs) {
+    if (interruptSignal.aborted) throw new InterruptedError();
+    const targets = options.output.kind === 'files' ? outputPathsFor(input, options.formats, outputDir) : null;
+    if (targets && !options.force && [...targets.values()].every((p) => fs.existsSync(p))) {
+      log.info(`${input}: skipped, its outputs exist (--force redoes them)`);
+      outcomes.push({ input, status: 'skipped', reason: 'outputs exist' });
+      continue;
+    }
+    try {
+      const audio = await decodeInput(input, options.ffmpeg);
+      transcriber ??= await createTranscriber(options, log);
+      const transcript = await transcriber.transcribe(audio, input);
+      const written = writeOutputs(transcript, options, targets);
+      outcomes.push({ input, status: 'done', seconds: durationSeconds(audio), outputs: written });
+      for (const p of written) log.info(`wrote ${p}`);
+    } catch (err) {
+      if (err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) throw err;
+      log.error(`${input}: ${formatUserError(err)}`);
+      outcomes.push({ input, status: 'failed', error: formatUserError(err) });
+    }
+  }
+  await transcriber?.close();
+
+  const failed = outcomes.filter((o) => o.status === 'failed').length;
+  if (options.json) process.stdout.write(`${JSON.stringify(summary(outcomes, Date.now() - started), null, 2)}\n`);
+  if (options.inputs.length > 1) {
+    const done = outcomes.filter((o) => o.status === 'done').length;
+    const skipped = outcomes.filter((o) => o.status === 'skipped').length;
+    log.info(`${done} transcribed, ${skipped} skipped, ${failed} failed`);
+  }
+  return failed > 0 ? EXIT.failure : EXIT.ok;
+}
+
+function writeOutputs(t: Transcript, options: TranscribeOptions, targets: Map<Format, string> | null): string[] {
+  if (targets === null) {
+    process.stdout.write(render(options.formats[0], t));
+    return [];
+  }
+  const written: string[] = [];
+  for (const [format, dest] of targets) {
+    if (!options.force && fs.existsSync(dest)) continue;
+    ensureOutputDir(path.dirname(dest));
+    writeFileAtomic(dest, render(format, t), options.force);
+    written.push(dest);
+  }
+  return written;
+}
+
+
+function summary(outcomes: FileOutcome[], wallMs: number) {
+  const audioSeconds = outcomes.reduce((s, o) => s + (o.status === 'done' ? o.seconds : 0), 0);
+  return {
+    files: outcomes,
+    audioSeconds: Math.round(audioSeconds * 1000) / 1000,
+    wallSeconds: Math.round(wallMs) / 1000,
+    realTimeFactor: audioSeconds > 0 ? Math.round((wallMs / 1000 / audioSeconds) * 1000) / 1000 : null,
+    failed: outcomes.filter((o) => o.status === 'failed').length,
+  };
 }

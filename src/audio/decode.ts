@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import type { Audio } from './audio.js';
+import { decodeWav, looksLikeWav } from './wav.js';
+import { decodeWithFfmpeg, findFfmpeg, FfmpegDecodeError, FFMPEG_DISABLED } from './ffmpeg.js';
+import { UserError } from '../errors.js';
+
+const NO_FFMPEG_HINT =
+  'install ffmpeg (apt install ffmpeg / brew install ffmpeg), point --ffmpeg or QWEN3ASR_FFMPEG at a binary, or `npm install ffmpeg-static`';
+
+/** The stdin marker on the command line. */
+export const STDIN = '-';
+
+/**
+ * Turns one input (a path, or '-' for stdin) into 16 kHz mono samples, or throws a UserError
+ * saying what is wrong with that input. ffmpeg decodes everything it can; without ffmpeg, WAV
+ * files still decode through wavefile and our resampler.
+ */
+export async function decodeInput(input: string, ffmpegOption: string | null): Promise<Audio> {
+  const bytesOrPath: { bytes: Uint8Array } | { path: string } =
+    input === STDIN ? { bytes: await readStdin() } : { path: checkReadableFile(input) };
+  const head = 'bytes' in bytesOrPath ? bytesOrPath.bytes.subarray(0, 12) : readHead(bytesOrPath.path);
+  const name = input === STDIN ? 'stdin' : input;
+  if (head.length === 0) {
+    throw new UserError(`${name} is empty (0 bytes)`, { hint: 'give a file that contains audio' });
+  }
+  const ffmpeg = findFfmpeg(ffmpegOption);
+  if (ffmpeg) {
+    try {
+      return await decodeWithFfmpeg(ffmpeg, bytesOrPath);
+    } catch (err) {
+      if (err instanceof FfmpegDecodeError) throw new UserError(`cannot decode ${name}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+  if (looksLikeWav(head)) {
+    const bytes = 'bytes' in bytesOrPath ? bytesOrPath.bytes : fs.readFileSync(bytesOrPath.path);
+    try {
+      return decodeWav(bytes);
+    } catch (err) {
+      throw new UserError(`cannot decode ${name}: not a valid WAV file (${(err as Error).message})`, {
+        hint: 'check the file, or install ffmpeg, which reads damaged files more leniently',
+        cause: err,
+      });
+    }
+  }
+  const why = ffmpegOption === FFMPEG_DISABLED ? 'ffmpeg is turned off (--ffmpeg none)' : 'ffmpeg was not found';
+  throw new UserError(`cannot decode ${name}: it is not a WAV file and ${why}`, { hint: NO_FFMPEG_HINT });
+}
+
+function checkReadableFile(p: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`input not found: ${p}`, { hint: 'check the path' });
+    if (code === 'ELOOP') throw new UserError(`input is a symbolic link loop: ${p}`);
+    if (code === 'EACCES') throw new UserError(`cannot read ${p}: permission denied`);
+    throw new UserError(`cannot read ${p}: ${(err as Error).message}`);
+  }
+  if (stat.isDirectory()) {
+    throw new UserError(`${p} is a folder, not a file`, { hint: `give the files inside it, e.g. ${p}/*.mp3` });
+  }
+  if (!stat.isFile() && !stat.isFIFO() && !stat.isCharacterDevice()) throw new UserError(`${p} is not a regular file`);
+  try {
+    fs.accessSync(p, fs.constants.R_OK);
+  } catch {
+    throw new UserError(`cannot read ${p}: permission denied`);
+  }
+  return p;
+}
+
+function readHead(p: string): Uint8Array {
+  const fd = fs.openSync(p, 'r');
+  try {
+    const buf = Buffer.alloc(12);
+    const n = fs.readSync(fd, buf, 0, 12, null);
+    return buf.subarray(0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function readStdin(): Promise<Uint8Array> {
+  if (process.stdin.isTTY) {
+    throw new UserError("'-' reads audio from stdin, but stdin is a terminal", { hint: 'pipe a file in: cat talk.mp3 | qwen3asr -' });
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { execa, ExecaError } from 'execa';
+import { SAMPLE_RATE, type Audio } from './audio.js';
+import { interruptSignal, trackChild } from '../util/cleanup.js';
+import { InterruptedError } from '../errors.js';
+
+/** Where an ffmpeg binary came from, for messages and `doctor`. */
+export type FfmpegSource = 'option' | 'ffmpeg-static' | 'PATH';
+export interface Ffmpeg {
+  readonly path: string;
+  readonly source: FfmpegSource;
+}
+
+/** `--ffmpeg none` (or QWEN3ASR_FFMPEG=none) turns ffmpeg off: WAV input only. */
+export const FFMPEG_DISABLED = 'none';
+
+/**
+ * Finds ffmpeg: the explicit `--ffmpeg`/QWEN3ASR_FFMPEG path, then the optional ffmpeg-static
+ * package's binary (its install step downloads from GitHub and may have failed), then PATH.
+ * An explicit path that does not exist is returned as is: the caller reports it, rather than
+ * silently using another ffmpeg.
+ */
+export function findFfmpeg(explicit: string | null, env: NodeJS.ProcessEnv = process.env): Ffmpeg | null {
+  if (explicit === FFMPEG_DISABLED) return null;
+  if (explicit) return { path: explicit, source: 'option' };
+  const fromPackage = ffmpegStaticPath();
+  if (fromPackage && isExecutable(fromPackage)) return { path: fromPackage, source: 'ffmpeg-static' };
+  const onPath = searchPath(process.platform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg', env);
+  return onPath ? { path: onPath, source: 'PATH' } : null;
+}
+
+function ffmpegStaticPath(): string | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const p = require('ffmpeg-static') as unknown;
+    return typeof p === 'string' ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+export function searchPath(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Why ffmpeg could not decode an input, as one phrase for the user. */
+export class FfmpegDecodeError extends Error {}
+
+/**
+ * Decodes any input ffmpeg understands (a path, or bytes from stdin) to 16 kHz mono float32:
+ * the first audio stream, channels averaged, ffmpeg's own resampler.
+ */
+export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } | { bytes: Uint8Array }): Promise<Audio> {
+  const args = [
+    '-nostdin', '-hide_banner', '-loglevel', 'error',
+    '-i', 'path' in input ? input.path : 'pipe:0',
+    '-map', '0:a:0', '-vn',
+    // Channels are averaged, as the official toolkit does; plain -ac 1 would sum them at -3 dB each.
+    '-rematrix_maxval', '1.0', '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 'f32le', 'pipe:1',
+  ];
+  if ('bytes' in input) args[args.indexOf('-nostdin')] = '-y';
+  const child = execa(ffmpeg.path, args, {
+    input: 'bytes' in input ? input.bytes : undefined,
+    encoding: 'buffer',
+    stripFinalNewline: false,
+    maxBuffer: Number.MAX_SAFE_INTEGER,
+    cancelSignal: interruptSignal,
+    reject: false,
+  });
+  const untrack = trackChild(child.pid);
+  const result = await child;
+  untrack();
+  if (result.isCanceled) throw new InterruptedError();
+  if (result.failed) {
+    if ((result as ExecaError).code === 'ENOENT' || (result as ExecaError).code === 'EACCES') {
+      throw new FfmpegDecodeError(`cannot run ffmpeg at ${ffmpeg.path}`);
+    }
+    throw new FfmpegDecodeError(describeFfmpegFailure(Buffer.from(result.stderr as Uint8Array).toString('utf8')));
+  }
+  const raw = result.stdout as Uint8Array;
+  const usable = raw.byteLength - (raw.byteLength % 4);
+  // Copy into an aligned buffer: a Float32Array view needs 4-byte alignment.
+  const samples = new Float32Array(usable / 4);
+  new Uint8Array(samples.buffer).set(raw.subarray(0, usable));
+  return { samples, sampleRate: SAMPLE_RATE };
+}
+
+function describeFfmpegFailure(stderr: string): string {
+  const text = stderr.trim();
+  if (/matches no streams|does not contain any stream|Output file does not contain any stream/i.test(text)) {
+    return 'it has no audio track';
+  }
+  if (/Invalid data found when processing input|could not find codec parameters|Invalid argument/i.test(text)) {
+    return 'it is not an audio or video file ffmpeg can read';
+  }
+  if (/Permission denied/i.test(text)) return 'permission denied';
+  const last = text.split('\n').filter(Boolean).pop();
+  return last ? `ffmpeg: ${last.replace(/^.*?: /, '')}` : 'ffmpeg failed without saying why';
+}

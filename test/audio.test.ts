@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeWav, looksLikeWav } from '../src/audio/wav.js';
+import { resample } from '../src/audio/resample.js';
+import { decodeInput } from '../src/audio/decode.js';
+import { findFfmpeg } from '../src/audio/ffmpeg.js';
+import { UserError } from '../src/errors.js';
+import { rms, tones, wavBytes, type Depth } from './helpers/signals.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-audio-test-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const ffmpeg = findFfmpeg(null);
+if (!ffmpeg) throw new Error('these tests need ffmpeg on PATH (.ci/run installs it)');
+
+/** ffmpeg's own decode + resample of the same file: the oracle for ours. */
+function ffmpegDecode(file: string): Float32Array {
+  const out = execFileSync(ffmpeg!.path, ['-nostdin', '-loglevel', 'error', '-i', file, '-rematrix_maxval', '1.0', '-ac', '1', '-ar', '16000', '-f', 'f32le', 'pipe:1'], {
+    maxBuffer: 1 << 28,
+  });
+  return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength - (out.byteLength % 4)));
+}
+
+// Tolerance: our Kaiser-windowed sinc and ffmpeg's swr filter differ in their transition band
+// and edge handling, so compare away from the ends (50 ms) with in-band tones (≤ 3.5 kHz), where
+// both pass the signal essentially untouched: the difference must stay 40 dB below the signal.
+const EDGE = 800;
+const MAX_RELATIVE_ERROR = 0.01;
+
+describe('WAV decoding without ffmpeg matches ffmpeg', () => {
+  const cases: Array<{ rate: number; channels: number; depth: Depth }> = [
+    { rate: 8000, channels: 1, depth: '16' },
+    { rate: 16000, channels: 1, depth: '16' },
+    { rate: 22050, channels: 1, depth: '8' },
+    { rate: 44100, channels: 1, depth: '16' },
+    { rate: 48000, channels: 2, depth: '16' },
+    { rate: 48000, channels: 1, depth: '24' },
+    { rate: 32000, channels: 1, depth: '32' },
+    { rate: 44100, channels: 2, depth: '32f' },
+  ];
+  for (const c of cases) {
+    it(`${c.rate} Hz, ${c.channels} ch, ${c.depth}-bit`, () => {
+      const freqs = c.rate >= 16000 ? [220, 1250, 3400] : [220, 1250, 3100];
+      const chans = Array.from({ length: c.channels }, (_, k) => tones(freqs.map((f) => f + 37 * k), 1.5, c.rate));
+      const file = path.join(tmp, `t-${c.rate}-${c.channels}-${c.depth}.wav`);
+      fs.writeFileSync(file, wavBytes(chans, c.rate, c.depth));
+      const ours = decodeWav(fs.readFileSync(file));
+      const theirs = ffmpegDecode(file);
+      expect(ours.sampleRate).toBe(16000);
+      expect(Math.abs(ours.samples.length - theirs.length)).toBeLessThanOrEqual(1);
+      const n = Math.min(ours.samples.length, theirs.length);
+      const diff = new Float32Array(n);
+      for (let i = 0; i < n; i++) diff[i] = ours.samples[i] - theirs[i];
+      const rel = rms(diff, EDGE, n - EDGE) / rms(theirs, EDGE, n - EDGE);
+      expect(rel).toBeLessThan(c.depth === '8' ? 0.03 : MAX_RELATIVE_ERROR);
+    });
+  }
+
+  it('does not alias: a 12 kHz tone at 48 kHz vanishes at 16 kHz (a nearest-sample resampler would fold it to 4 kHz)', () => {
+    const x = Float32Array.from(tones([12000], 1, 48000, 0.5));
+    const y = resample(x, 48000, 16000);
+    expect(rms(y, EDGE, y.length - EDGE) / rms(x)).toBeLessThan(0.001);
+  });
+
+  it('keeps an in-band tone at full level through 44.1 kHz → 16 kHz', () => {
+    const x = Float32Array.from(tones([1000], 1, 44100, 0.5));
+    const y = resample(x, 44100, 16000);
+    expect(rms(y, EDGE, y.length - EDGE) / rms(x)).toBeCloseTo(1, 2);
+  });
+
+  it('recognises WAV by its RIFF header', () => {
+    expect(looksLikeWav(wavBytes([tones([440], 0.1, 16000)], 16000, '16'))).toBe(true);
+    expect(looksLikeWav(new TextEncoder().encode('hello world, not audio'))).toBe(false);
+  });
+
+  it('rejects a corrupt WAV with a clear error', async () => {
+    const good = wavBytes([tones([440], 0.5, 16000)], 16000, '16');
+    const file = path.join(tmp, 'truncated.wav');
+    fs.writeFileSync(file, good.subarray(0, 30));
+    await expect(decodeInput(file, 'none')).rejects.toThrow(/cannot decode .*truncated\.wav: not a valid WAV file/);
+  });
+});
+
+describe('ffmpeg input', () => {
+  for (const [ext, args] of [
+    ['mp3', ['-c:a', 'libmp3lame', '-b:a', '128k']],
+    ['mp4', ['-f', 'lavfi', '-i', 'color=c=black:s=64x64:d=2', '-shortest', '-c:v', 'libx264', '-c:a', 'aac']],
+    ['flac', ['-c:a', 'flac']],
+  ] as const) {
+    it(`decodes ${ext} made by ffmpeg to 16 kHz mono with the content intact`, async () => {
+      const src = path.join(tmp, `src-${ext}.wav`);
+      fs.writeFileSync(src, wavBytes([tones([440], 2, 44100, 0.4), tones([440], 2, 44100, 0.4)], 44100, '16'));
+      const file = path.join(tmp, `clip.${ext}`);
+      const extra = ext === 'mp4' ? ['-i', src, ...args.slice(0, 4), '-map', '1:v', '-map', '0:a', ...args.slice(4)] : ['-i', src, ...args];
+      execFileSync(ffmpeg!.path, ['-nostdin', '-loglevel', 'error', '-y', ...(ext === 'mp4' ? extra : extra), file]);
+      const audio = await decodeInput(file, null);
+      expect(audio.sampleRate).toBe(16000);
+      expect(audio.samples.length / 16000).toBeGreaterThan(1.9);
+      expect(audio.samples.length / 16000).toBeLessThan(2.2);
+      // 0.4-amplitude sine: RMS 0.283 (lossy codecs shave a little).
+      expect(rms(audio.samples, 4000, 28000)).toBeGreaterThan(0.25);
+      expect(rms(audio.samples, 4000, 28000)).toBeLessThan(0.31);
+    });
+  }
+
+  it('says a video without audio has no audio track', async () => {
+    const file = path.join(tmp, 'silent-video.mp4');
+    execFileSync(ffmpeg!.path, ['-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=black:s=64x64:d=1', '-c:v', 'libx264', file]);
+    await expect(decodeInput(file, null)).rejects.toThrow(/has no audio track/);
+  });
+
+  it('says a text file is not audio, with or without ffmpeg', async () => {
+    const file = path.join(tmp, 'notes.txt');
+    fs.writeFileSync(file, 'just some words\n');
+    await expect(decodeInput(file, null)).rejects.toThrow(/not an audio or video file/);
+    const err = await decodeInput(file, 'none').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toMatch(/not a WAV file and ffmpeg is turned off/);
+    expect((err as UserError).hint).toMatch(/QWEN3ASR_FFMPEG/);
+  });
+});
