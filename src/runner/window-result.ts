@@ -7,6 +7,17 @@ export interface WindowResult {
   readonly language: string | null;
   /** The transcript of the window, trimmed; '' when the model heard no speech. */
   readonly text: string;
-  /** Wall time of the model call, in milliseconds. */
+  /** Wall time of the model calls for this window, in milliseconds. */
+  readonly ms: number;
+  /** eos: the model ended its answer; limit: it ran out of tokens (the text may be cut short). */
+  readonly stop: 'eos' | 'limit';
+  /** Tokens generated for the window. */
+  readonly tokens: number;
+}
+
+/** A window the model could not transcribe even after a retry; the rest of the file goes on. */
+export interface FailedWindow {
+  readonly window: Window;
+  readonly error: string;
   readonly ms: number;
 }

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { interruptSignal, trackChild } from '../util/cleanup.js';
+import { InterruptedError } from '../errors.js';
+
+/** One call of the patched llama-mtmd-cli on one WAV. */
+export interface MtmdJob {
+  readonly wavPath: string;
+  readonly prompt: string;
+  readonly maxTokens: number;
+  readonly contextSize: number;
+  /** Extra sampler arguments (repetition control for a retry). */
+  readonly samplerArgs?: readonly string[];
+}
+
+export interface MtmdSetup {
+  readonly mtmdCli: string;
+  readonly model: string;
+  readonly mmproj: string;
+  readonly threads: number;
+  readonly timeoutMs: number;
+  /** Folder for the per-call result file; the caller owns and removes it. */
+  readonly tempDir: string;
+  /** Arguments added to every call, for tests and benchmarks (e.g. --ignore-eos). */
+  readonly extraArgs?: readonly string[];
+}
+
+/** What the patched binary writes to MTMD_RESULT_FILE. */
+export interface MtmdResult {
+  readonly text: string;
+  /** eos: the model ended the answer; limit: it ran out of tokens. */
+  readonly stop: 'eos' | 'limit' | 'interrupted' | 'none';
+  readonly n_tokens: number;
+  readonly n_prompt: number;
+  readonly t_load_ms: number;
+  readonly t_encode_ms: number;
+  readonly t_prompt_ms: number;
+  readonly t_gen_ms: number;
+}
+
+/** A model call that failed: carries the reason and the tail of the binary's stderr. */
+export class MtmdRunError extends Error {
+  constructor(
+    message: string,
+    readonly stderrTail: string,
+  ) {
+    super(message);
+    this.name = 'MtmdRunError';
+  }
+}
+
+const STDERR_TAIL_LINES = 15;
+
+export function mtmdArgs(setup: MtmdSetup, job: MtmdJob): string[] {
+  return [
+    '-m', setup.model,
+    '--mmproj', setup.mmproj,
+    '--audio', job.wavPath,
+    '-p', job.prompt,
+    '-n', String(job.maxTokens),
+    '-c', String(job.contextSize),
+    '-t', String(setup.threads),
+    '--temp', '0',
+    '--seed', '0',
+    // Warm-up runs a dummy decode to prime caches: pure overhead for a single answer.
+    '--no-warmup',
+    ...(job.samplerArgs ?? []),
+    ...(setup.extraArgs ?? []),
+  ];
+}
+
+let callCounter = 0;
+
+/** Runs one call; resolves to the parsed result file, rejects with MtmdRunError or InterruptedError. */
+export async function runMtmdCli(setup: MtmdSetup, job: MtmdJob): Promise<MtmdResult> {
+  const resultFile = path.join(setup.tempDir, `result-${process.pid}-${++callCounter}.json`);
+  const child = execa(setup.mtmdCli, mtmdArgs(setup, job), {
+    env: { MTMD_RAW_PROMPT: '1', MTMD_RESULT_FILE: resultFile },
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    reject: false,
+    timeout: setup.timeoutMs,
+    killSignal: 'SIGKILL',
+    cancelSignal: interruptSignal,
+    forceKillAfterDelay: 2000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const untrack = trackChild(child.pid);
+  const r = await child;
+  untrack();
+  try {
+    if (r.isCanceled) throw new InterruptedError();
+    const tail = String(r.stderr ?? '').trim().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
+    if (r.timedOut) throw new MtmdRunError(`llama-mtmd-cli did not finish within ${Math.round(setup.timeoutMs / 1000)} s`, tail);
+    if (r.failed) {
+      const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
+      throw new MtmdRunError(`llama-mtmd-cli ${how}`, tail);
+    }
+    let parsed: MtmdResult;
+    try {
+      parsed = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as MtmdResult;
+    } catch {
+      throw new MtmdRunError('llama-mtmd-cli finished without writing its result (is the binary patched?)', tail);
+    }
+    if (typeof parsed.text !== 'string' || typeof parsed.stop !== 'string') {
+      throw new MtmdRunError('llama-mtmd-cli wrote a result that cannot be read', tail);
+    }
+    return parsed;
+  } finally {
+    fs.rmSync(resultFile, { force: true });
+  }
+}
