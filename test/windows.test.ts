@@ -63,8 +63,8 @@ describe('cutWindows on speech fixtures', () => {
       expect(inPause(w.end, s.speech), `end ${w.end}`).toBe(true);
     }
     expect(uncovered(ws, s.speech)).toBeLessThan(0.05);
-    // 1.5 s pauses are longer than two margins: no window holds a whole pause.
-    for (const w of ws) for (let k = 1; k < w.speech.length; k++) expect(w.speech[k].start - w.speech[k - 1].end).toBeLessThan(1.5);
+    // Each sentence (≈ 3–4 s) is whole in one window.
+    expect(ws).toHaveLength(5);
   });
 
   it('a 3-minute monologue with short pauses: windows ≤ 8 s, every cut in a pause', () => {
@@ -110,6 +110,14 @@ describe('cutWindows rules (pure)', () => {
     const regions = [{ start: 1, end: 3 }, { start: 30, end: 32 }];
     const ws = cutWindows(regions, track(40, regions));
     expect(ws.map((w) => [w.start, w.end])).toEqual([[0.8, 3.2], [29.8, 32.2]]);
+  });
+
+  it('ends a window at a silence of 2 s or more even when the next speech would fit', () => {
+    const regions = [{ start: 1, end: 2 }, { start: 2.8, end: 3.5 }, { start: 5.6, end: 6.5 }];
+    const ws = cutWindows(regions, track(8, regions));
+    expect(ws).toHaveLength(2);
+    expect([ws[0].start, ws[0].end, ws[1].start, ws[1].end].map((v) => +v.toFixed(6))).toEqual([0.8, 3.7, 5.4, 6.7]);
+    expect(ws[0].speech).toEqual(regions.slice(0, 2));
   });
 
   it('continuous speech is cut at the quietest frame near the limit', () => {

@@ -11,6 +11,7 @@
  *   2. when there is no eligible pause (continuous speech), inside speech at the quietest frame
  *      of the last CONTINUOUS_LOOKBACK seconds before the limit (a dip between words).
  *
+ * A silence of SPLIT_PAUSE or more always ends the window.
  * A window ends MARGIN after its last speech, or at the cut where the pause is shorter than two
  * margins; silence beyond that is skipped, so windows never hold long silences and never overlap.
  */
@@ -26,6 +27,11 @@ export const MAX_MAX_SECONDS = 30;
 export const MARGIN_SECONDS = 0.2;
 /** A pause this long is a sentence/phrase break: any such pause is as good a cut as a longer one. */
 export const GOOD_PAUSE_SECONDS = 0.5;
+/**
+ * A silence this long always ends a window, even if the next speech would fit: carrying seconds of
+ * silence costs encoder time, and models tend to hallucinate text into long silences.
+ */
+export const SPLIT_PAUSE_SECONDS = 2;
 /** Material a window needs before a pause may close it (avoids tiny windows and extra model calls). */
 export const MIN_SPEECH_BEFORE_CUT = 1;
 /** Where speech never pauses, search this far back from the limit for the quietest frame. */
@@ -91,15 +97,17 @@ export function cutWindows(regions: readonly Region[], frameLoudness: Float32Arr
     const first = speech[i];
     const start = Math.max(cursor, first.start - margin, 0);
     const limit = start + maxSeconds;
-    // Everything left fits: one last window.
-    const allFit = speech[speech.length - 1].end <= limit;
+    // A long silence before the limit always ends the window; else everything left may fit.
+    let last = i;
+    while (last + 1 < speech.length && speech[last].end < limit && speech[last + 1].start - speech[last].end < SPLIT_PAUSE_SECONDS) last++;
+    const allFit = speech[last].end <= limit && (last === speech.length - 1 || speech[last + 1].start - speech[last].end >= SPLIT_PAUSE_SECONDS);
     let end: number;
     let nextCursor: number;
     let nextI: number;
     if (allFit) {
-      end = Math.min(duration, speech[speech.length - 1].end + margin, limit);
+      end = Math.min(duration, speech[last].end + margin, limit);
       nextCursor = end;
-      nextI = speech.length;
+      nextI = last + 1;
     } else {
       // Candidate pauses: after region k (i ≤ k), before region k+1, starting before the limit.
       let best = -1;
