@@ -3,8 +3,9 @@
  *
  * A token is the smallest unit a line or cue may break around:
  *  - in spaced scripts (Latin, Cyrillic, Greek, Hangul, …) a whole word, so words are never split;
- *  - in unspaced CJK scripts (Han, Hiragana, Katakana) a single character, since any character
- *    boundary is a legal break there;
+ *  - in scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Burmese) a word as
+ *    ICU's dictionary-based word segmentation (Intl.Segmenter) finds it, so lines break between
+ *    words there too (公园 stays together) while any word boundary remains a legal break;
  *  - closing punctuation (.,!?;:。，、！？；：」）…) sticks to the token before it, and opening
  *    brackets/quotes to the token after it, so no line starts with "。" or ends with "「".
  *
@@ -20,8 +21,12 @@ export interface Token {
 }
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** ICU word boundaries: dictionary-based for Chinese, Japanese, Thai, Lao, Khmer and Burmese. */
+const wordSegmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
 
-/** Scripts written without spaces between words: every character is a break opportunity. */
+/** Words of scripts written without spaces: each word (as ICU segments it) is a break opportunity. */
+const UNSPACED_WORD = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\u30FC]/u;
+/** Characters of CJK text (for choosing the CJK line width). */
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303F\uFF00-\uFF0F\u30FC]/u;
 const CLOSING = /^[\p{Pe}\p{Pf}\p{Po}]+$/u;
 const OPENING = /^[\p{Ps}\p{Pi}]+$/u;
@@ -39,30 +44,34 @@ const SPOKEN = /[\p{L}\p{N}]/gu;
 export function tokenize(text: string): Token[] {
   const tokens: { text: string; spaceBefore: boolean; open: boolean; unspaced: boolean }[] = [];
   let space = false;
-  for (const { segment: g } of segmenter.segment(text)) {
-    if (/^\s+$/u.test(g)) {
+  const add = (piece: string, isWord: boolean): void => {
+    if (/^\s+$/u.test(piece)) {
       space = true;
-      continue;
+      return;
     }
     const prev = tokens.length > 0 ? tokens[tokens.length - 1] : null;
     // Straight quotes are ambiguous: opening after a space (or at the start), closing otherwise.
-    const isOpen = OPENING.test(g) || (STRAIGHT_QUOTE.test(g) && (space || prev === null || prev.open));
-    const isClose = !isOpen && CLOSING.test(g);
-    const unspaced = UNSPACED.test(g) && !isOpen && !isClose;
+    const isOpen = !isWord && (OPENING.test(piece) || (STRAIGHT_QUOTE.test(piece) && (space || prev === null || prev.open)));
+    const isClose = !isWord && !isOpen && CLOSING.test(piece);
+    const unspaced = isWord && UNSPACED_WORD.test(piece);
     if (prev && prev.open && !space) {
-      prev.text += g;
+      prev.text += piece;
       prev.open = isOpen;
       prev.unspaced = unspaced;
     } else if (isClose && prev) {
       // Closing punctuation stays with what it closes, even after a stray space ("word ,").
-      prev.text += g;
-    } else if (prev && !space && !unspaced && !prev.unspaced && !(isOpen && UNSPACED_OPEN.test(g))) {
-      // Continues a word of a spaced script: letters after inner punctuation too (don't, U.S., 3.14).
-      prev.text += g;
+      prev.text += piece;
+    } else if (prev && !space && !unspaced && !prev.unspaced && !(isOpen && UNSPACED_OPEN.test(piece))) {
+      // Continues a word of a spaced script: across inner punctuation too (U.S., well-known, $5).
+      prev.text += piece;
     } else {
-      tokens.push({ text: g, spaceBefore: space && tokens.length > 0, open: isOpen, unspaced });
+      tokens.push({ text: piece, spaceBefore: space && tokens.length > 0, open: isOpen, unspaced });
     }
     space = false;
+  };
+  for (const { segment, isWordLike } of wordSegmenter.segment(text)) {
+    if (isWordLike) add(segment, true);
+    else for (const { segment: g } of segmenter.segment(segment)) add(g, false);
   }
   return tokens.map((t) => ({ text: t.text, spaceBefore: t.spaceBefore }));
 }
