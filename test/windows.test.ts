@@ -188,6 +188,13 @@ describe('cutWindows rules (pure)', () => {
     expect(ws.map((w) => w.speech)).toEqual([[{ start: 1, end: 3.6 }], [loud]]);
   });
 
+  it('accepts unsorted, overlapping regions', () => {
+    const regions = [{ start: 4, end: 5 }, { start: 1, end: 2.5 }, { start: 2, end: 3 }];
+    const ws = cutWindows(regions, track(6, regions));
+    expect(ws).toHaveLength(1);
+    expect(ws[0].speech).toEqual([{ start: 1, end: 3 }, { start: 4, end: 5 }]);
+  });
+
   it('rejects a window length outside (0, 30]', () => {
     expect(() => cutWindows([], new Float32Array(0), { maxSeconds: 31 })).toThrow(RangeError);
     expect(() => cutWindows([], new Float32Array(0), { maxSeconds: 0 })).toThrow(RangeError);

@@ -57,7 +57,7 @@ export function cutWindows(regions: readonly Region[], frameLoudness: Float32Arr
   if (!(maxSeconds > 0) || maxSeconds > MAX_MAX_SECONDS) throw new RangeError(`maxSeconds must be in (0, ${MAX_MAX_SECONDS}], got ${maxSeconds}`);
   const duration = options.duration ?? frameLoudness.length / FRAMES_PER_SECOND;
   const margin = Math.min(options.marginSeconds ?? MARGIN_SECONDS, maxSeconds / 8);
-  const speech = cleanBlips(clipRegions(regions, duration), frameLoudness);
+  const speech = cleanBlips(clipRegions(normalise(regions), duration), frameLoudness);
   const minBeforeCut = Math.min(MIN_SPEECH_BEFORE_CUT, maxSeconds / 4);
   const lookback = Math.min(CONTINUOUS_LOOKBACK_SECONDS, maxSeconds / 4);
 
@@ -156,6 +156,18 @@ export function cutWindows(regions: readonly Region[], frameLoudness: Float32Arr
     while (i < speech.length && speech[i].end <= cursor) i++;
   }
   return windows;
+}
+
+/** Sorted by start, overlapping or touching regions merged (callers may pass regions from several sources). */
+function normalise(regions: readonly Region[]): Region[] {
+  const sorted = regions.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
+  const out: Region[] = [];
+  for (const r of sorted) {
+    const last = out.length > 0 ? out[out.length - 1] : null;
+    if (last && r.start <= last.end) out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
+    else out.push(r);
+  }
+  return out;
 }
 
 /** Regions clipped to [from, to], dropping empty ones; sorted, non-overlapping input assumed. */
