@@ -97,6 +97,12 @@ describe('log-mel vs transformers.js WhisperFeatureExtractor', () => {
       return x;
     }],
     ['espeak-ng utterance', () => speak('The quick brown fox jumps over the lazy dog.')],
+    ['speech over noise and hum, 20 s + 37', () => {
+      const v = speak('Seven slow sentences later, the quiet engineer finally opened the wooden door and smiled.');
+      const x = new Float32Array(20 * 16_000 + 37);
+      for (let o = 0; o + v.length <= x.length; o += v.length + 8000) x.set(v, o);
+      return addTone(addNoise(x, -40, 9), 50, 0.2);
+    }],
   ];
   for (const [name, make] of cases) {
     it(name, async () => {
