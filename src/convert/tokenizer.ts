@@ -113,7 +113,8 @@ export function buildGgufVocab(src: SourceTokenizer, vocabSize: number): GgufVoc
   for (const t of src.added) {
     byId.set(t.id, { text: t.content, type: t.special || looksSpecial(t.content) ? TOKEN_TYPE.control : TOKEN_TYPE.userDefined });
   }
-  const maxId = Math.max(...byId.keys());
+  let maxId = -1;
+  for (const id of byId.keys()) if (id > maxId) maxId = id;
   if (maxId >= vocabSize) {
     throw new UserError(`tokenizer has id ${maxId} but the model's vocab_size is ${vocabSize}`, { hint: 'the tokenizer files do not belong to this model' });
   }
