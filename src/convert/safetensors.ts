@@ -72,12 +72,11 @@ export async function readSafetensorsHeader(file: string): Promise<TensorEntry[]
       if (byteLength !== elementCount(shape) * SOURCE_BYTES[dtype]) {
         throw new UserError(`${base} has a corrupt header entry for ${name} (size does not match shape)`);
       }
-      if (dataStart + offs[1] > size) {
-        throw new UserError(`${base} is truncated: tensor ${name} ends at byte ${dataStart + offs[1]} but the file has ${size}`, {
-          hint: 'download the file again',
-        });
-      }
       entries.push({ name, dtype, shape, file, offset: dataStart + offs[0], byteLength });
+    }
+    const need = entries.reduce((m, e) => Math.max(m, e.offset + e.byteLength), dataStart);
+    if (need > size) {
+      throw new UserError(`${base} is truncated: ${size} bytes, its header describes ${need}`, { hint: 'download the file again' });
     }
     return entries;
   } finally {
