@@ -206,6 +206,24 @@ describe('checkpoint variants', () => {
     expect(fs.readFileSync(r.mmproj).equals(fs.readFileSync(model.mmproj))).toBe(true);
   });
 
+  it('reads tokenizer.json when vocab.json and merges.txt are absent', async () => {
+    const dir = path.join(tmp, 'tokjson', 'Qwen3-ASR-tiny');
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    fs.cpSync(model.dir, dir, { recursive: true });
+    const v = tinyVocab();
+    const vocab = JSON.parse(fs.readFileSync(path.join(dir, 'vocab.json'), 'utf8'));
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8'));
+    const added = Object.entries(cfg.added_tokens_decoder as Record<string, { content: string; special: boolean }>).map(([id, t]) => ({
+      id: Number(id), content: t.content, special: t.special,
+    }));
+    const tokenizerJson = { model: { type: 'BPE', vocab, merges: v.merges.map((m) => m.split(' ')) }, added_tokens: added };
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson));
+    fs.rmSync(path.join(dir, 'vocab.json'));
+    fs.rmSync(path.join(dir, 'merges.txt'));
+    const r = await convertCheckpoint({ modelDir: dir, outDir: path.join(tmp, 'tokjson', 'out') });
+    expect(fs.readFileSync(r.text).equals(fs.readFileSync(model.text))).toBe(true);
+  });
+
   it('writes f32 and q8_0 with the types llama.cpp expects', async () => {
     const f32 = await convertCheckpoint({ modelDir: model.dir, outDir: path.join(tmp, 'f32'), outType: 'f32' });
     const q8 = await convertCheckpoint({ modelDir: model.dir, outDir: path.join(tmp, 'q8'), outType: 'q8_0', mmprojFormat: 'qwen3a' });
@@ -355,6 +373,42 @@ describe('synthetic generator', () => {
     const chain = r.chain!;
     expect(new Set(chain).size).toBe(chain.length);
     expect(chain.map((i) => v.tokens[i]).join('')).toBe('Ċlanguage ĠEnglish<asr_text>Hello Ġworld.<|im_end|>'.replace(/ /g, ''));
+  });
+});
+
+describe('scripted models', () => {
+  it('a loop points the last chain token back to the first', async () => {
+    const { openCheckpoint } = await import('../src/convert/checkpoint.js');
+    const { readTensorBytes } = await import('../src/convert/safetensors.js');
+    const { bf16ToF32 } = await import('../src/convert/ggml-types.js');
+    const dir = path.join(tmp, 'loop');
+    const r = await generateSynthetic(dir, { shape: 'tiny', script: { loop: ' very good' } });
+    const chain = r.chain!;
+    const t = (await openCheckpoint(dir)).tensors;
+    const head = await readTensorBytes(t.get('thinker.lm_head.weight')!);
+    const embed = await readTensorBytes(t.get('thinker.model.embed_tokens.weight')!);
+    const H = 64;
+    const row = (buf: Buffer, tok: number) => Array.from({ length: H }, (_, i) => bf16ToF32(buf.readUInt16LE((tok * H + i) * 2)));
+    // Greedy next token after chain[i]: the lm_head row with the largest dot product.
+    const next = (tok: number) => {
+      const e = row(embed, tok);
+      let best = -1;
+      let bestV = -Infinity;
+      for (let v = 0; v < r.vocabSize; v++) {
+        const h = row(head, v);
+        const dot = h.reduce((a, x, i) => a + x * e[i], 0);
+        if (dot > bestV) [best, bestV] = [v, dot];
+      }
+      return best;
+    };
+    for (let i = 0; i + 1 < chain.length; i++) expect(next(chain[i])).toBe(chain[i + 1]);
+    expect(next(chain[chain.length - 1])).toBe(chain[1]);
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(cfg.thinker_config.text_config.tie_word_embeddings).toBe(false);
+  });
+
+  it('rejects scripts that need a repeated token it cannot avoid', async () => {
+    await expect(generateSynthetic(path.join(tmp, 'rep'), { shape: 'tiny', script: '<asr_text><asr_text>' })).rejects.toThrow(/distinct/);
   });
 });
 

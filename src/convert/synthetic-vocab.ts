@@ -1,4 +1,4 @@
-import { toByteLevel } from './byte-level.js';
+import { fromByteLevel, toByteLevel } from './byte-level.js';
 import { trainBpe } from './bpe-trainer.js';
 import { OFFICIAL_ADDED_TOKENS, SUPPORTED_LANGUAGES } from './synthetic-files.js';
 
@@ -79,21 +79,24 @@ export function distinctTokenization(vocab: TinyVocab, text: string, exclude: re
       continue;
     }
     const nextSpecial = Math.min(...added.map((t) => rest.indexOf(t)).filter((i) => i > 0), rest.length);
-    let bl = [...toByteLevel(rest.slice(0, nextSpecial))];
+    const bl = [...toByteLevel(rest.slice(0, nextSpecial))];
     rest = rest.slice(nextSpecial);
-    while (bl.length) {
-      let picked: number | undefined;
-      for (let len = Math.min(maxLen, bl.length); len >= 1 && picked === undefined; len--) {
-        const id = ordinary.get(bl.slice(0, len).join(''));
-        if (id !== undefined && !used.has(id)) {
-          picked = id;
-          bl = bl.slice(len);
-        }
+    // Longest unused piece first, backtracking when a later piece runs out of unused tokens.
+    const solve = (pos: number): number[] | undefined => {
+      if (pos === bl.length) return [];
+      for (let len = Math.min(maxLen, bl.length - pos); len >= 1; len--) {
+        const id = ordinary.get(bl.slice(pos, pos + len).join(''));
+        if (id === undefined || used.has(id)) continue;
+        used.add(id);
+        const tail = solve(pos + len);
+        if (tail) return [id, ...tail];
+        used.delete(id);
       }
-      if (picked === undefined) throw new Error(`cannot tokenize the script with distinct tokens near "${rest.slice(0, 20)}"`);
-      ids.push(picked);
-      used.add(picked);
-    }
+      return undefined;
+    };
+    const piece = solve(0);
+    if (!piece) throw new Error(`cannot tokenize "${fromByteLevel(bl.join(''))}" with distinct tokens`);
+    ids.push(...piece);
   }
   return ids;
 }
