@@ -382,7 +382,7 @@ describe('scripted models', () => {
     const { readTensorBytes } = await import('../src/convert/safetensors.js');
     const { bf16ToF32 } = await import('../src/convert/ggml-types.js');
     const dir = path.join(tmp, 'loop');
-    const r = await generateSynthetic(dir, { shape: 'tiny', script: { loop: ' very good' } });
+    const r = await generateSynthetic(dir, { shape: 'tiny', script: { prefix: 'language English<asr_text>', loop: ' very good' } });
     const chain = r.chain!;
     const t = (await openCheckpoint(dir)).tensors;
     const head = await readTensorBytes(t.get('thinker.lm_head.weight')!);
@@ -402,7 +402,7 @@ describe('scripted models', () => {
       return best;
     };
     for (let i = 0; i + 1 < chain.length; i++) expect(next(chain[i])).toBe(chain[i + 1]);
-    expect(next(chain[chain.length - 1])).toBe(chain[1]);
+    expect(next(chain[chain.length - 1])).toBe(chain[4]); // after "\n", language, ĠEnglish, <asr_text>
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     expect(cfg.thinker_config.text_config.tie_word_embeddings).toBe(false);
   });

@@ -15,6 +15,7 @@ interface ConvertFlags {
   mmprojFormat: string;
   synthetic?: string;
   script?: string;
+  loop?: string;
   tied?: boolean;
 }
 
@@ -45,12 +46,14 @@ export function convertCommand(): Command {
     .option('--mmproj-format <format>', `audio encoder format: qwen3asr (this project) or qwen3a (upstream llama.cpp)`, 'qwen3asr')
     .addOption(new Option('--synthetic <shape>', 'write a synthetic checkpoint instead (tiny, 0.6b, 1.7b)').hideHelp())
     .addOption(new Option('--script <text>', 'with --synthetic tiny: the text the model always writes').hideHelp())
+    .addOption(new Option('--loop <text>', 'with --synthetic tiny: after --script, repeat this forever').hideHelp())
     .addOption(new Option('--tied', 'with --synthetic: leave lm_head out').hideHelp())
     .action(async (modelDir: string | undefined, flags: ConvertFlags) => {
       const outDir = path.resolve(flags.output ?? '.');
       if (flags.synthetic) {
         const shape = oneOf<SyntheticShape>(flags.synthetic, SYNTHETIC_SHAPES, '--synthetic');
-        const r = await generateSynthetic(outDir, { shape, script: flags.script, tied: flags.tied });
+        const script = flags.loop !== undefined ? { prefix: flags.script, loop: flags.loop } : flags.script;
+        const r = await generateSynthetic(outDir, { shape, script, tied: flags.tied });
         process.stdout.write(`${r.dir}\n`);
         return;
       }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { interruptSignal, throwIfInterrupted } from '../util/cleanup.js';
+import { interruptSignal, throwIfInterrupted, trackTempPath } from '../util/cleanup.js';
 import { writeAtomically } from './atomic-file.js';
 import { openCheckpoint } from './checkpoint.js';
 import { convertChunk, encodeF32, type OutType } from './ggml-types.js';
@@ -93,12 +93,14 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
     const bin = opts.quantizeBin!;
     const intermediate = path.join(outDir, `.${name}-text-${outType}.${process.pid}.for-quantize.gguf`);
     await writeAtomically(text, async (temp) => {
+      const untrack = trackTempPath(intermediate);
       try {
         await writeGguf(intermediate, textMeta, textPlan, 'text', signal, opts.onProgress);
         opts.onProgress?.({ file: 'quantize', tensor: '', bytesDone: 0, bytesTotal: 1 });
         await runLlamaQuantize(bin, intermediate, temp, opts.quantize!, signal);
       } finally {
         fs.rmSync(intermediate, { force: true });
+        untrack();
       }
     });
   } else {

@@ -132,7 +132,7 @@ export function tokenizerConfigJson(firstAddedId: number): Record<string, unknow
     audio_bos_token: '<|audio_start|>', audio_eos_token: '<|audio_end|>', audio_token: '<|audio_pad|>', image_token: '<|image_pad|>',
     video_token: '<|video_pad|>', vision_bos_token: '<|vision_start|>', vision_eos_token: '<|vision_end|>',
   };
-  return {
+  return sortKeys({
     add_bos_token: false,
     add_prefix_space: false,
     added_tokens_decoder: decoder,
@@ -151,7 +151,7 @@ export function tokenizerConfigJson(firstAddedId: number): Record<string, unknow
     split_special_tokens: false,
     tokenizer_class: 'Qwen2Tokenizer',
     unk_token: null,
-  };
+  });
 }
 
 /**

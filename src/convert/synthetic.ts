@@ -22,7 +22,8 @@ import { distinctTokenization, tinyVocab, tokenId, type TinyVocab } from './synt
 export type SyntheticShape = 'tiny' | '0.6b' | '1.7b';
 export const SYNTHETIC_SHAPES: readonly SyntheticShape[] = ['tiny', '0.6b', '1.7b'];
 
-export type SyntheticScript = string | { readonly loop: string };
+/** Fixed text, or `prefix` once then `loop` forever (e.g. prefix `language English<asr_text>`). */
+export type SyntheticScript = string | { readonly prefix?: string; readonly loop: string };
 
 export interface SyntheticOptions {
   readonly shape: SyntheticShape;
@@ -186,8 +187,11 @@ function scriptedWeights(script: SyntheticScript, vocab: TinyVocab, vocabSize: n
   // The prompt ends with "\n" after <|im_start|>assistant (or with <asr_text> when the language is
   // forced, which is itself a chain token), so the chain starts from the newline token.
   const newline = tokenId(vocab, 'Ċ');
-  const text = typeof script === 'string' ? script : script.loop;
-  const chain = [newline, ...distinctTokenization(vocab, text, [newline])];
+  const head = typeof script === 'string' ? script : (script.prefix ?? '');
+  const headIds = head ? distinctTokenization(vocab, head, [newline]) : [];
+  const loopIds = typeof script === 'string' ? [] : distinctTokenization(vocab, script.loop, [newline, ...headIds]);
+  const chain = [newline, ...headIds, ...loopIds];
+  const loopStart = 1 + headIds.length;
   if (chain.length > hidden) throw new Error(`script is ${chain.length} tokens; the tiny model holds at most ${hidden}`);
   const prng = new Prng(seed ^ 0x5eed);
   const embed = new Float32Array(vocabSize * hidden).map(() => prng.symmetric(0.02));
@@ -204,7 +208,8 @@ function scriptedWeights(script: SyntheticScript, vocab: TinyVocab, vocabSize: n
     lmHead[to * hidden + from] = 10;
   };
   for (let i = 0; i + 1 < chain.length; i++) point(chain[i + 1], i);
-  if (typeof script !== 'string') lmHead[chain[1] * hidden + chain.length - 1] = 10;
+  // The loop's last token leads back to its first, so greedy decoding never ends.
+  if (loopIds.length) lmHead[chain[loopStart] * hidden + chain.length - 1] = 10;
   return { chain, embed, lmHead };
 }
 
