@@ -11,4 +11,4 @@ if (step === 'generate') {
   await convertCheckpoint({ modelDir: dir, outDir, outType });
 }
 const seconds = (performance.now() - t0) / 1000;
-process.stdout.write(`${JSON.stringify({ step, shape, outType, seconds: +seconds.toFixed(1), maxRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(0) })}\n`);
+process.stdout.write(`${JSON.stringify({ step, shape, outType, seconds: +seconds.toFixed(1), cpuSeconds: +((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(1), maxRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(0) })}\n`);

@@ -113,8 +113,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
 }
 
 function checkSignal(signal: AbortSignal): void {
-  throwIfInterrupted();
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new UserError('interrupted');
+  throwIfInterrupted();
 }
 
 /** Writes one GGUF file: header first (sizes known from shapes), then each tensor streamed. */

@@ -108,9 +108,30 @@ export function convertChunk(dtype: SourceDType, src: Buffer, to: OutType, scrat
   if ((dtype === 'BF16' && to === 'bf16') || (dtype === 'F16' && to === 'f16') || (dtype === 'F32' && to === 'f32')) {
     return src;
   }
+  if (dtype === 'BF16' && to === 'f16') return bf16ToF16(src);
   const vals = scratch.length >= n ? scratch : new Float32Array(n);
   decodeToF32(dtype, src, vals);
   return encodeF32(vals, n, to);
+}
+
+/**
+ * bf16 → f16 straight on the bits: in f16's normal range the 7-bit mantissa widens exactly, so
+ * only values outside it (tiny, huge, inf/NaN) take the rounding path through f32.
+ */
+function bf16ToF16(src: Buffer): Buffer {
+  const n = src.length >> 1;
+  const out = Buffer.allocUnsafe(src.length);
+  for (let i = 0; i < n; i++) {
+    const h = src[2 * i] | (src[2 * i + 1] << 8);
+    const e = (h >> 7) & 0xff;
+    let r: number;
+    if (e >= 113 && e <= 142) r = (h & 0x8000) | ((e - 112) << 10) | ((h & 0x7f) << 3);
+    else if ((h & 0x7fff) === 0) r = h & 0x8000;
+    else r = f32ToF16(bf16ToF32(h));
+    out[2 * i] = r & 0xff;
+    out[2 * i + 1] = r >>> 8;
+  }
+  return out;
 }
 
 export function encodeF32(vals: Float32Array, n: number, to: OutType): Buffer {
