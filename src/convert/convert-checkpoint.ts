@@ -9,7 +9,7 @@ import { textMetadata, mmprojMetadata } from './gguf-metadata.js';
 import { GgufFileWriter, layoutGguf, type MetaValue } from './gguf-writer.js';
 import { planAudioTensors, planTextTensors, type MmprojFormat, type PlannedTensor } from './qwen3asr-tensors.js';
 import { readQwen3AsrConfig } from './qwen3asr-config.js';
-import { readTensorChunks, type TensorEntry } from './safetensors.js';
+import { readTensorChunks } from './safetensors.js';
 import { runLlamaQuantize, type QuantizeType } from './quantize.js';
 import { buildGgufVocab, readSourceTokenizer } from './tokenizer.js';
 
@@ -140,7 +140,7 @@ export async function writeGguf(
         const entry = t.source.entry;
         // q8_0 blocks run along rows: keep whole rows in each chunk.
         const align = t.type === 'q8_0' ? t.dims[0] : 1;
-        for await (const chunk of readTensorChunksFor(entry, align)) {
+        for await (const chunk of readTensorChunks(entry, 4 << 20, align)) {
           const n = chunk.length / (entry.dtype === 'F32' ? 4 : 2);
           if (scratch.length < n) scratch = new Float32Array(n);
           writer.write(convertChunk(entry.dtype, chunk, t.type, scratch));
@@ -158,6 +158,3 @@ export async function writeGguf(
   }
 }
 
-function readTensorChunksFor(entry: TensorEntry, alignElements: number): AsyncGenerator<Buffer> {
-  return readTensorChunks(entry, 4 << 20, alignElements);
-}

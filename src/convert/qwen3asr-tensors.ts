@@ -2,7 +2,7 @@ import { UserError } from '../errors.js';
 import type { OutType } from './ggml-types.js';
 import type { TensorPlan } from './gguf-writer.js';
 import type { Qwen3AsrConfig } from './qwen3asr-config.js';
-import { elementCount, type TensorEntry } from './safetensors.js';
+import type { TensorEntry } from './safetensors.js';
 import { sinusoidPositionTable } from './position-table.js';
 
 /**
@@ -206,6 +206,3 @@ export function planAudioTensors(
   return planned;
 }
 
-export function countElements(t: TensorPlan): number {
-  return elementCount(t.dims);
-}
