@@ -357,6 +357,20 @@ describe('synthetic generator', () => {
     expect(cfg.thinker_config.audio_token_id).toBe(tokenId(tinyVocab(), '<|audio_pad|>'));
   });
 
+  it('0.6b and 1.7b stand-ins have the real tensor counts, element counts and header size', async () => {
+    const { SYNTHETIC_DIMS, syntheticTensorSpecs } = await import('../src/convert/synthetic.js');
+    const { elementCount, safetensorsHeader } = await import('../src/convert/safetensors.js');
+    const s06 = syntheticTensorSpecs(SYNTHETIC_DIMS['0.6b'], 151936, true);
+    const s17 = syntheticTensorSpecs(SYNTHETIC_DIMS['1.7b'], 151936, true);
+    // Facts about the published checkpoints: 612 / 708 tensors, 938,008,576 / 2,349,217,408
+    // elements, and a 74,544-byte safetensors header for the single-file 0.6B.
+    expect(s06.length).toBe(612);
+    expect(s17.length).toBe(708);
+    expect(s06.reduce((n, t) => n + elementCount(t.shape), 0)).toBe(938_008_576);
+    expect(s17.reduce((n, t) => n + elementCount(t.shape), 0)).toBe(2_349_217_408);
+    expect(safetensorsHeader(s06.map((t) => ({ ...t, dtype: 'BF16' as const, data: () => [] }))).length - 8).toBe(74_544);
+  });
+
   it('is deterministic, and lm_head is a byte copy of embed_tokens', async () => {
     const again = path.join(tmp, 'again');
     await generateSynthetic(again, { shape: 'tiny' });
@@ -424,6 +438,16 @@ describe.skipIf(!binDir)('llama.cpp loads the tiny models (QWEN3ASR_TEST_BIN_DIR
       { input: '', reject: false });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('language English<asr_text>Hello world.');
+  });
+});
+describe.skipIf(!binDir || !fs.existsSync(path.join(binDir ?? '', 'llama-quantize')))('--quantize (QWEN3ASR_TEST_BIN_DIR)', () => {
+  it('quantizes the text model with llama-quantize and leaves no intermediate', async () => {
+    const out = path.join(tmp, 'quantized');
+    const r = await convertCheckpoint({ modelDir: model.dir, outDir: out, quantize: 'q8_0', quantizeBin: path.join(binDir!, 'llama-quantize') });
+    expect(fs.readdirSync(out).sort()).toEqual(['Qwen3-ASR-tiny-mmproj-f16.gguf', 'Qwen3-ASR-tiny-text-q8_0.gguf']);
+    const g = await readGguf(r.text);
+    expect(g.tensors.get('blk.0.attn_q.weight')?.dtype).toBe(Q8_0);
+    expect(g.meta['tokenizer.ggml.eos_token_id']).toBe(text.meta['tokenizer.ggml.eos_token_id']);
   });
 });
 if (!binDir) console.log('skipping llama.cpp load test: set QWEN3ASR_TEST_BIN_DIR to a folder with llama-mtmd-cli');
