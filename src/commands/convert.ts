@@ -1,8 +1,76 @@
-import { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { Command, Option } from 'commander';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { convertCheckpoint, type ConvertProgress } from '../convert/convert-checkpoint.js';
+import { findLlamaQuantize } from '../convert/find-built-binary.js';
+import { OUT_TYPES, type OutType } from '../convert/ggml-types.js';
+import { MMPROJ_FORMATS, type MmprojFormat } from '../convert/qwen3asr-tensors.js';
+import { QUANTIZE_TYPES, type QuantizeType } from '../convert/quantize.js';
+import { SYNTHETIC_SHAPES, generateSynthetic, type SyntheticShape } from '../convert/synthetic.js';
+
+interface ConvertFlags {
+  output?: string;
+  outtype: string;
+  quantize?: string;
+  mmprojFormat: string;
+  synthetic?: string;
+  script?: string;
+  loop?: string;
+  tied?: boolean;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  const v = value.toLowerCase();
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
+  return v as T;
+}
+
+function progressPrinter(): (p: ConvertProgress) => void {
+  let last = '';
+  return (p) => {
+    if (!process.stderr.isTTY) return;
+    const pct = Math.floor((100 * p.bytesDone) / p.bytesTotal);
+    const line = p.file === 'quantize' ? 'quantizing…' : `writing ${p.file} GGUF: ${pct}%`;
+    if (line !== last) process.stderr.write(`\r${line}\x1b[K`);
+    last = line;
+  };
+}
 
 export function convertCommand(): Command {
-  return new Command('convert').description('(being built)').action(() => {
-    throw new UserError('convert is not available yet');
-  });
+  return new Command('convert')
+    .description('convert a Hugging Face Qwen3-ASR checkpoint folder into the GGUF files llama.cpp loads')
+    .argument('[model-dir]', 'the downloaded model folder (config.json, *.safetensors, tokenizer files)')
+    .option('-o, --output <dir>', 'folder for the GGUF files (default: the current folder)')
+    .option('--outtype <type>', `tensor type: ${OUT_TYPES.join(', ')}`, 'f16')
+    .option('--quantize <type>', `also quantize the text model with llama-quantize: ${QUANTIZE_TYPES.join(', ')}`)
+    .option('--mmproj-format <format>', `audio encoder format: qwen3asr (this project) or qwen3a (upstream llama.cpp)`, 'qwen3asr')
+    .addOption(new Option('--synthetic <shape>', 'write a synthetic checkpoint instead (tiny, 0.6b, 1.7b)').hideHelp())
+    .addOption(new Option('--script <text>', 'with --synthetic tiny: the text the model always writes').hideHelp())
+    .addOption(new Option('--loop <text>', 'with --synthetic tiny: after --script, repeat this forever').hideHelp())
+    .addOption(new Option('--tied', 'with --synthetic: leave lm_head out').hideHelp())
+    .action(async (modelDir: string | undefined, flags: ConvertFlags) => {
+      const outDir = path.resolve(flags.output ?? '.');
+      if (flags.synthetic) {
+        const shape = oneOf<SyntheticShape>(flags.synthetic, SYNTHETIC_SHAPES, '--synthetic');
+        const script = flags.loop !== undefined ? { prefix: flags.script, loop: flags.loop } : flags.script;
+        const r = await generateSynthetic(outDir, { shape, script, tied: flags.tied });
+        process.stdout.write(`${r.dir}\n`);
+        return;
+      }
+      if (!modelDir) throw new UsageError('missing the model folder', 'usage: qwen3asr convert <model-dir> [-o DIR]');
+      const outType = oneOf<OutType>(flags.outtype, OUT_TYPES, '--outtype');
+      const mmprojFormat = oneOf<MmprojFormat>(flags.mmprojFormat, MMPROJ_FORMATS, '--mmproj-format');
+      const quantize = flags.quantize ? oneOf<QuantizeType>(flags.quantize, QUANTIZE_TYPES, '--quantize') : undefined;
+      const result = await convertCheckpoint({
+        modelDir,
+        outDir,
+        outType,
+        mmprojFormat,
+        quantize,
+        quantizeBin: quantize ? findLlamaQuantize() : undefined,
+        onProgress: progressPrinter(),
+      });
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      process.stdout.write(`${result.text}\n${result.mmproj}\n`);
+    });
 }

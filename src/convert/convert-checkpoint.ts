@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { interruptSignal, throwIfInterrupted, trackTempPath } from '../util/cleanup.js';
+import { writeAtomically } from './atomic-file.js';
+import { openCheckpoint } from './checkpoint.js';
+import { convertChunk, encodeF32, type OutType } from './ggml-types.js';
+import { textMetadata, mmprojMetadata } from './gguf-metadata.js';
+import { GgufFileWriter, layoutGguf, type MetaValue } from './gguf-writer.js';
+import { planAudioTensors, planTextTensors, type MmprojFormat, type PlannedTensor } from './qwen3asr-tensors.js';
+import { readQwen3AsrConfig } from './qwen3asr-config.js';
+import { readTensorChunks } from './safetensors.js';
+import { runLlamaQuantize, type QuantizeType } from './quantize.js';
+import { buildGgufVocab, readSourceTokenizer } from './tokenizer.js';
+
+export interface ConvertOptions {
+  /** Hugging Face model folder (config.json, safetensors, tokenizer files). */
+  readonly modelDir: string;
+  readonly outDir: string;
+  /** Default f16. */
+  readonly outType?: OutType;
+  /** Default qwen3asr (our patched encoder); qwen3a is upstream llama.cpp's format. */
+  readonly mmprojFormat?: MmprojFormat;
+  /** Quantize the text model afterwards with llama-quantize (needs quantizeBin). */
+  readonly quantize?: QuantizeType;
+  readonly quantizeBin?: string;
+  /** Base of the output names; default the model folder's name. */
+  readonly name?: string;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: ConvertProgress) => void;
+}
+
+export interface ConvertProgress {
+  readonly file: 'text' | 'mmproj' | 'quantize';
+  readonly tensor: string;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+}
+
+export interface ConvertResult {
+  readonly text: string;
+  readonly mmproj: string;
+}
+
+export function outputNames(name: string, outType: OutType, quantize?: QuantizeType): { text: string; mmproj: string } {
+  return { text: `${name}-text-${quantize ?? outType}.gguf`, mmproj: `${name}-mmproj-${outType}.gguf` };
+}
+
+function ensureWritableDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw new UserError(`cannot write to output folder ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+      hint: 'choose another folder with -o',
+      cause: err,
+    });
+  }
+}
+
+/** Converts a Qwen3-ASR checkpoint into a text GGUF and an mmproj GGUF, streaming tensor by tensor. */
+export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertResult> {
+  const outType = opts.outType ?? 'f16';
+  const format = opts.mmprojFormat ?? 'qwen3asr';
+  const signal = opts.signal ?? interruptSignal;
+  const modelDir = path.resolve(opts.modelDir);
+  if (!fs.existsSync(modelDir) || !fs.statSync(modelDir).isDirectory()) {
+    throw new UserError(`model folder not found: ${opts.modelDir}`);
+  }
+  if (opts.quantize && !opts.quantizeBin) {
+    throw new UserError('--quantize needs llama-quantize, which was not found', {
+      hint: 'run `qwen3asr build` or set QWEN3ASR_LLAMA_QUANTIZE to its path',
+    });
+  }
+  const name = opts.name ?? path.basename(modelDir);
+
+  // Everything that can be wrong with the input is found before a byte is written.
+  const cfg = readQwen3AsrConfig(modelDir);
+  const tokenizer = readSourceTokenizer(modelDir);
+  const checkpoint = await openCheckpoint(modelDir);
+  const vocab = buildGgufVocab(tokenizer, cfg.text.vocabSize);
+  const textPlan = planTextTensors(cfg, checkpoint.tensors, outType);
+  const audioPlan = planAudioTensors(cfg, checkpoint.tensors, outType, format);
+
+  const outDir = path.resolve(opts.outDir);
+  ensureWritableDir(outDir);
+  const names = outputNames(name, outType, opts.quantize);
+  const text = path.join(outDir, names.text);
+  const mmproj = path.join(outDir, names.mmproj);
+
+  const textMeta = textMetadata(name, cfg, vocab, outType);
+  if (opts.quantize) {
+    const bin = opts.quantizeBin!;
+    const intermediate = path.join(outDir, `.${name}-text-${outType}.${process.pid}.for-quantize.gguf`);
+    await writeAtomically(text, async (temp) => {
+      const untrack = trackTempPath(intermediate);
+      try {
+        await writeGguf(intermediate, textMeta, textPlan, 'text', signal, opts.onProgress);
+        opts.onProgress?.({ file: 'quantize', tensor: '', bytesDone: 0, bytesTotal: 1 });
+        await runLlamaQuantize(bin, intermediate, temp, opts.quantize!, signal);
+      } finally {
+        fs.rmSync(intermediate, { force: true });
+        untrack();
+      }
+    });
+  } else {
+    await writeAtomically(text, (temp) => writeGguf(temp, textMeta, textPlan, 'text', signal, opts.onProgress));
+  }
+  await writeAtomically(mmproj, (temp) =>
+    writeGguf(temp, mmprojMetadata(name, cfg, outType, format), audioPlan, 'mmproj', signal, opts.onProgress),
+  );
+  return { text, mmproj };
+}
+
+function checkSignal(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new UserError('interrupted');
+  throwIfInterrupted();
+}
+
+/** Writes one GGUF file: header first (sizes known from shapes), then each tensor streamed. */
+export async function writeGguf(
+  file: string,
+  metadata: ReadonlyMap<string, MetaValue>,
+  plan: readonly PlannedTensor[],
+  which: 'text' | 'mmproj',
+  signal: AbortSignal = interruptSignal,
+  onProgress?: (p: ConvertProgress) => void,
+): Promise<void> {
+  const layout = layoutGguf(metadata, plan);
+  const writer = new GgufFileWriter(file, layout, plan);
+  let done = layout.header.length;
+  try {
+    let scratch = new Float32Array(0);
+    for (const [i, t] of plan.entries()) {
+      checkSignal(signal);
+      if (t.source.kind === 'generated') {
+        const vals = t.source.data();
+        writer.write(encodeF32(vals, vals.length, t.type));
+      } else {
+        const entry = t.source.entry;
+        // q8_0 blocks run along rows: keep whole rows in each chunk.
+        const align = t.type === 'q8_0' ? t.dims[0] : 1;
+        for await (const chunk of readTensorChunks(entry, 4 << 20, align)) {
+          const n = chunk.length / (entry.dtype === 'F32' ? 4 : 2);
+          if (scratch.length < n) scratch = new Float32Array(n);
+          writer.write(convertChunk(entry.dtype, chunk, t.type, scratch));
+          if (signal.aborted) checkSignal(signal);
+        }
+      }
+      writer.endTensor();
+      done += layout.sizes[i];
+      onProgress?.({ file: which, tensor: t.name, bytesDone: done, bytesTotal: layout.totalBytes });
+    }
+    writer.close();
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+}
+
