@@ -128,7 +128,7 @@ export function compilerInstallHint(): string {
 
 /** The fix for the usual causes of a failed configure or compile, from the output. */
 export function diagnose(output: string): string {
-  if (/No CMAKE_(CXX|C)_COMPILER could be found|CMAKE_(CXX|C)_COMPILER not set|is not a full path and was not found in the PATH/.test(output)) {
+  if (/No CMAKE_(CXX|C)_COMPILER could be found|CMAKE_(CXX|C)_COMPILER not set|is not a full path and was not found in the PATH|is not a full path to an existing compiler tool/.test(output)) {
     return `no C/C++ compiler was found: ${compilerInstallHint()}`;
   }
   const old = /CMake ([\d.]+) or higher is required/.exec(output);

@@ -165,11 +165,24 @@ async function obtainInto(work: string, opts: SourceOptions): Promise<string> {
     return repo;
   } catch (err) {
     if (err instanceof SourceMismatchError || opts.signal?.aborted) throw err;
-    failures.push(`GitHub: ${(err as Error).message}`);
+    failures.push(`GitHub: ${gitFatal(err as Error)}`);
   }
   throw new UserError(`could not get the llama.cpp ${LLAMA_CPP.tag} source (${failures.map(firstLine).join('; ')})`, {
     hint: `check the network (and npm's proxy settings), or download it elsewhere and pass it: \`npm pack ${NPM_SOURCE.name}@${NPM_SOURCE.version}\` then --llama-cpp-source ${NPM_SOURCE.name}-${NPM_SOURCE.version}.tgz, or a checkout of ${LLAMA_CPP.gitUrl} at ${LLAMA_CPP.tag}`,
   });
+}
+
+/** git's own "fatal: ..." line, without the command line around it. */
+function gitFatal(err: Error): string {
+  const stderr = (err as Error & { stderr?: string }).stderr ?? err.message;
+  return stderr.split('\n').find((l) => /^(fatal|error):/.test(l.trim()))?.trim() ?? firstLine(err.message);
+}
+
+/** npm's error lines, without the "A complete log..." noise. */
+function npmError(output: string): string {
+  const lines = output.split('\n').map((l) => l.replace(/^npm (error|ERR!)\s*/, '').trim()).filter((l) => l && !/complete log|^code |^errno |^syscall |^at /.test(l))
+    .map((l) => l.replace(/\s+at \S+ \(.*$/, ''));
+  return lines.slice(0, 2).join(' ') || firstLine(output);
 }
 
 function firstLine(s: string): string {
@@ -279,7 +292,7 @@ export async function fetchNpmBundle(work: string, opts: { signal?: AbortSignal;
     env: { npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' },
   });
   if (opts.signal?.aborted) throw opts.signal.reason;
-  if (r.exitCode !== 0) throw new Error(`npm pack ${spec} failed: ${firstLine(String(r.stderr || r.stdout))}`);
+  if (r.exitCode !== 0) throw new Error(`npm pack ${spec} failed: ${npmError(String(r.stderr || r.stdout))}`);
   const tgz = fs.readdirSync(dl).find((f) => f.endsWith('.tgz'));
   if (!tgz) throw new Error(`npm pack ${spec} produced no tarball`);
   const file = path.join(dl, tgz);
