@@ -19,7 +19,8 @@ export interface Progress {
 }
 
 export function createProgress(level: LogLevel, stream: NodeJS.WriteStream = process.stderr, prefix = 'qwen3asr: '): Progress {
-  const tty = Boolean(stream.isTTY) && level !== 'quiet' && !process.env.CI;
+  // A pty without a size (columns 0) makes ora's line clearing loop: plain lines there.
+  const tty = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && level !== 'quiet' && !process.env.CI;
   let spinner: Ora | null = null;
   let stageText = '';
   let detailText = '';
