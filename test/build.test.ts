@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { acquireLock, isStale, readLock, type LockInfo } from '../src/util/lock.js';
 import { buildWithCMake, readCompleteBuild, BuildStepError, type CMakeBuildSpec } from '../src/build/cmake.js';
 import { cacheKey, keyInputsFor, prebuiltFromEnv } from '../src/build/index.js';
-import { checkPatch, findHunk, parseApplyError, type Vendor } from '../src/build/patch.js';
+import { applyVendor, checkPatch, findHunk, parseApplyError, type Vendor } from '../src/build/patch.js';
 import { importSource, SourceMismatchError, treeHashOfFolder } from '../src/build/source.js';
 import { LLAMA_CPP } from '../src/build/pinned.js';
 import { parseBuildProgress, type Progress } from '../src/build/progress.js';
@@ -102,6 +102,35 @@ describe('patch checks', () => {
     expect(err?.message).toContain(`${file}, hunk 2 (at line 100): its context does not match`);
     // --check only: the cached source is untouched.
     expect(execFileSync('git', ['status', '--porcelain'], { cwd: source, encoding: 'utf8' })).toBe('');
+  });
+
+  it('applies the patch and copies the encoder, also in a folder inside another git repository', async () => {
+    // .cache/ is git-ignored in this repository: git must not take the repository for ours.
+    fs.mkdirSync(path.join(repoRoot, '.cache'), { recursive: true });
+    const inside = fs.mkdtempSync(path.join(repoRoot, '.cache', 'applytest-'));
+    try {
+      const dir = path.join(inside, 'src');
+      fs.mkdirSync(path.join(dir, 'tools', 'mtmd', 'models'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'a.txt'), 'one\ntwo\nthree\n');
+      const patch = 'diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n';
+      const vdir = path.join(inside, 'vendor');
+      fs.mkdirSync(vdir);
+      fs.writeFileSync(path.join(vdir, 'llama.cpp.patch'), patch);
+      fs.writeFileSync(path.join(vdir, 'qwen3asr-enc.cpp'), '// encoder\n');
+      const vendor: Vendor = {
+        patchPath: path.join(vdir, 'llama.cpp.patch'),
+        patch: Buffer.from(patch),
+        encoderPath: path.join(vdir, 'qwen3asr-enc.cpp'),
+        encoder: Buffer.from('// encoder\n'),
+      };
+      expect(await applyVendor(dir, vendor)).toEqual({ patched: true, encoder: true });
+      expect(fs.readFileSync(path.join(dir, 'a.txt'), 'utf8')).toBe('one\nTWO\nthree\n');
+      expect(fs.existsSync(path.join(dir, 'tools', 'mtmd', 'models', 'qwen3asr-enc.cpp'))).toBe(true);
+      // An empty patch and a missing encoder are skipped.
+      expect(await applyVendor(dir, vendorOf(''))).toEqual({ patched: false, encoder: false });
+    } finally {
+      fs.rmSync(inside, { recursive: true, force: true });
+    }
   });
 
   it('parses git apply errors', () => {
