@@ -221,6 +221,11 @@ async function runBuild(spec: CMakeBuildSpec, cmake: string): Promise<CompleteBu
     progress.stage(`configuring ${spec.label ?? ''}`.trim());
     const conf = await runGrouped(cmake, configureArgs, { env, signal, logFd });
     if (conf.exitCode !== 0) {
+      // cmake points at its own logs inside the temp folder, which goes: keep them in ours.
+      for (const f of ['CMakeError.log', 'CMakeOutput.log', 'CMakeConfigureLog.yaml']) {
+        const p = path.join(buildDir, 'CMakeFiles', f);
+        if (fs.existsSync(p)) log(`\n# ---- ${f} ----\n${fs.readFileSync(p, 'utf8')}`);
+      }
       throw new BuildStepError(`configuring ${spec.label ?? 'the build'} failed (cmake exit ${conf.exitCode})`, 'configure', logPath, tailLines(conf.output, 30), diagnose(conf.output));
     }
 
