@@ -1,0 +1,337 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { UserError } from '../errors.js';
+import { trackTempPath } from '../util/cleanup.js';
+import { withLock, describeHolder } from '../util/lock.js';
+import { findOnPath, runGrouped, tryOutput } from './exec.js';
+import { parseBuildProgress, type Progress } from './progress.js';
+
+/**
+ * A generic "configure, compile, check, move into place" of a CMake project, under a lock, in a
+ * temp folder of the cache. It knows nothing of llama.cpp: `ensureBuild` (index.ts) gives it the
+ * source, options and targets; tests give it a tiny CMake project.
+ *
+ * Layout under `<cacheRoot>/builds/`:
+ *   <key>/bin/<targets>   a complete build (the folder appears by rename, only when complete)
+ *   <key>/build.json      what was built, from what, and the version the binary printed
+ *   <key>.lock            held while building that key
+ *   .tmp/<key>/           the build in progress (src/, build/, out/); removed on success,
+ *                         failure and Ctrl-C; a leftover (power cut, kill -9) is removed by the
+ *                         next build of that key
+ *   logs/<key>-<time>.log the full output of every build
+ */
+export interface CMakeBuildSpec {
+  cacheRoot: string;
+  key: string;
+  /** Role → target (executable) name. The first one is run with --version as the check. */
+  targets: Record<string, string>;
+  /** -D options (and anything else) for the configure step. */
+  cmakeArgs: string[];
+  /** Fills the (empty) source folder: copy, patch. */
+  prepare: (srcDir: string, signal?: AbortSignal) => Promise<void>;
+  /** Written into build.json. */
+  meta?: Record<string, unknown>;
+  rebuild?: boolean;
+  jobs?: number;
+  progress: Progress;
+  signal?: AbortSignal;
+  /** Label in messages ("llama.cpp"). */
+  label?: string;
+  /** Extra environment for cmake. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface CompleteBuild {
+  key: string;
+  dir: string;
+  binDir: string;
+  bins: Record<string, string>;
+  meta: BuildMeta;
+}
+
+export interface BuildMeta {
+  key: string;
+  builtAt: string;
+  seconds: number;
+  version: string;
+  targets: Record<string, string>;
+  [k: string]: unknown;
+}
+
+export function buildsRoot(cacheRoot: string): string {
+  return path.join(cacheRoot, 'builds');
+}
+
+export function exeName(name: string): string {
+  return process.platform === 'win32' ? `${name}.exe` : name;
+}
+
+/** The complete build for `key`, or null: build.json present and every binary there. */
+export function readCompleteBuild(cacheRoot: string, key: string): CompleteBuild | null {
+  const dir = path.join(buildsRoot(cacheRoot), key);
+  let meta: BuildMeta;
+  try {
+    meta = JSON.parse(fs.readFileSync(path.join(dir, 'build.json'), 'utf8')) as BuildMeta;
+  } catch {
+    return null;
+  }
+  const binDir = path.join(dir, 'bin');
+  const bins: Record<string, string> = {};
+  for (const [role, name] of Object.entries(meta.targets ?? {})) {
+    const p = path.join(binDir, exeName(name));
+    if (!fs.existsSync(p)) return null;
+    bins[role] = p;
+  }
+  return { key, dir, binDir, bins, meta };
+}
+
+/** Every complete build in the cache. */
+export function listBuilds(cacheRoot: string): CompleteBuild[] {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(buildsRoot(cacheRoot));
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => !n.startsWith('.') && n !== 'logs' && !n.endsWith('.lock'))
+    .map((n) => readCompleteBuild(cacheRoot, n))
+    .filter((b): b is CompleteBuild => b !== null);
+}
+
+export class BuildStepError extends UserError {
+  constructor(
+    message: string,
+    readonly step: 'configure' | 'compile' | 'check',
+    readonly logPath: string,
+    readonly tail: string,
+    hint: string,
+  ) {
+    super(message, { hint });
+    this.name = 'BuildStepError';
+  }
+}
+
+export function cmakeInstallHint(): string {
+  if (process.platform === 'darwin') return 'install it with `brew install cmake` (or from cmake.org)';
+  if (process.platform === 'win32') return 'install it with `winget install Kitware.CMake` and open a new terminal';
+  return 'install it with your package manager (`sudo apt-get install cmake`, `sudo dnf install cmake`), or `pip install cmake` for a newer one';
+}
+
+export function compilerInstallHint(): string {
+  if (process.platform === 'darwin') return 'install the Xcode command line tools: `xcode-select --install`';
+  if (process.platform === 'win32') return 'install Visual Studio Build Tools with "Desktop development with C++" and build from a Developer prompt';
+  return 'install a C++ compiler: `sudo apt-get install g++` (Debian/Ubuntu), `sudo dnf install gcc-c++` (Fedora)';
+}
+
+/** The fix for the usual causes of a failed configure or compile, from the output. */
+export function diagnose(output: string): string {
+  if (/No CMAKE_(CXX|C)_COMPILER could be found|CMAKE_(CXX|C)_COMPILER not set|is not a full path and was not found in the PATH|is not a full path to an existing compiler tool/.test(output)) {
+    return `no C/C++ compiler was found: ${compilerInstallHint()}`;
+  }
+  const old = /CMake ([\d.]+) or higher is required/.exec(output);
+  if (old) return `cmake is too old (${old[1]} or newer is needed): ${cmakeInstallHint()}`;
+  if (/CUDA Toolkit not found|Failed to find nvcc|No CMAKE_CUDA_COMPILER|CUDA_ARCHITECTURES/.test(output)) {
+    return 'the CUDA toolkit could not be used; build for the CPU with --backend cpu, or fix the CUDA install (nvcc, CUDA_PATH)';
+  }
+  if (/Could NOT find Vulkan|glslc/.test(output)) return 'the Vulkan SDK is incomplete (headers, loader, glslc); use --backend cpu or install the Vulkan SDK';
+  if (/Could NOT find OpenMP/.test(output)) return 'OpenMP is missing (on macOS: `brew install libomp`; elsewhere install your compiler\'s OpenMP package)';
+  if (/No space left on device/.test(output)) return 'the disk is full; free space in the cache folder and try again';
+  if (/internal compiler error|Killed signal terminated program|virtual memory exhausted|out of memory/i.test(output)) {
+    return 'the compiler ran out of memory; try again with fewer jobs (QWEN3ASR_BUILD_JOBS=1)';
+  }
+  return 'see the log; run `qwen3asr doctor` to check cmake and the compiler, and `qwen3asr build --rebuild -v` to try again';
+}
+
+function tailLines(text: string, n: number): string {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  return lines.slice(-n).join('\n');
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
+/** Builds `spec.key` unless complete already; returns the complete build. */
+export async function buildWithCMake(spec: CMakeBuildSpec): Promise<CompleteBuild> {
+  const existing = readCompleteBuild(spec.cacheRoot, spec.key);
+  if (existing && !spec.rebuild) return existing;
+  const cmake = findOnPath('cmake');
+  if (!cmake) throw new UserError(`cmake is needed to build ${spec.label ?? 'the binaries'} on first use, but it is not on PATH`, { hint: cmakeInstallHint() });
+  const root = buildsRoot(spec.cacheRoot);
+  fs.mkdirSync(root, { recursive: true });
+  let waited = false;
+  return withLock(
+    path.join(root, `${spec.key}.lock`),
+    {
+      purpose: `building ${spec.label ?? spec.key}`,
+      signal: spec.signal,
+      onWait: (h) => {
+        waited = true;
+        spec.progress.info(`waiting for ${describeHolder(h)}, which is building ${spec.label ?? 'the same binaries'}…`);
+      },
+      onStale: (h) => spec.progress.verbose(`took over a stale build lock of process ${h.pid}`),
+    },
+    async () => {
+      // Someone else may have finished it while we waited (a --rebuild that waited counts as done).
+      const done = readCompleteBuild(spec.cacheRoot, spec.key);
+      if (done && (!spec.rebuild || waited)) return done;
+      return runBuild(spec, cmake);
+    },
+  );
+}
+
+async function runBuild(spec: CMakeBuildSpec, cmake: string): Promise<CompleteBuild> {
+  const { progress, signal } = spec;
+  const root = buildsRoot(spec.cacheRoot);
+  const tmp = path.join(root, '.tmp', spec.key);
+  // We hold the key's lock: anything here is a leftover of a killed build.
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const srcDir = path.join(tmp, 'src');
+  const buildDir = path.join(tmp, 'build');
+  const outDir = path.join(tmp, 'out');
+  fs.mkdirSync(srcDir, { recursive: true });
+  const untrack = trackTempPath(tmp);
+  const logDir = path.join(root, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const logPath = path.join(logDir, `${spec.key}-${timestamp()}.log`);
+  const logFd = fs.openSync(logPath, 'a');
+  const started = Date.now();
+  const log = (s: string) => fs.writeSync(logFd, `${s}\n`);
+  try {
+    log(`# qwen3asr build ${spec.key} at ${new Date().toISOString()} (pid ${process.pid})`);
+    progress.stage(`preparing ${spec.label ?? 'source'}`);
+    await spec.prepare(srcDir, signal);
+
+    const ccache = findOnPath('ccache');
+    const env: NodeJS.ProcessEnv = { ...spec.env };
+    const launcher: string[] = [];
+    if (ccache) {
+      // Relative paths under the build folder: a rebuild (same folder or another) hits the cache.
+      env.CCACHE_BASEDIR = tmp;
+      env.CCACHE_NOHASHDIR = '1';
+      launcher.push(`-DCMAKE_C_COMPILER_LAUNCHER=${ccache}`, `-DCMAKE_CXX_COMPILER_LAUNCHER=${ccache}`, `-DCMAKE_CUDA_COMPILER_LAUNCHER=${ccache}`);
+    }
+    const generator = process.platform !== 'win32' && findOnPath('ninja') ? ['-G', 'Ninja'] : [];
+    const configureArgs = ['-S', srcDir, '-B', buildDir, ...generator, ...spec.cmakeArgs, ...launcher];
+    log(`$ cmake ${configureArgs.join(' ')}`);
+    progress.verbose(`cmake ${configureArgs.join(' ')}`);
+    progress.stage(`configuring ${spec.label ?? ''}`.trim());
+    const conf = await runGrouped(cmake, configureArgs, { env, signal, logFd });
+    if (conf.exitCode !== 0) {
+      // cmake points at its own logs inside the temp folder, which goes: keep them in ours.
+      for (const f of ['CMakeError.log', 'CMakeOutput.log', 'CMakeConfigureLog.yaml']) {
+        const p = path.join(buildDir, 'CMakeFiles', f);
+        if (fs.existsSync(p)) log(`\n# ---- ${f} ----\n${fs.readFileSync(p, 'utf8')}`);
+      }
+      throw new BuildStepError(`configuring ${spec.label ?? 'the build'} failed (cmake exit ${conf.exitCode})`, 'configure', logPath, tailLines(conf.output, 30), diagnose(conf.output));
+    }
+
+    const jobs = spec.jobs ?? jobsFromEnv() ?? os.availableParallelism();
+    const targets = Object.values(spec.targets);
+    const buildArgs = ['--build', buildDir, '--config', 'Release', '-j', String(jobs), '--target', ...targets];
+    log(`$ cmake ${buildArgs.join(' ')}`);
+    progress.verbose(`cmake ${buildArgs.join(' ')}${ccache ? ' (with ccache)' : ''}`);
+    progress.stage(`compiling ${spec.label ?? ''}`.trim());
+    let linking = false;
+    const comp = await runGrouped(cmake, buildArgs, {
+      env,
+      signal,
+      logFd,
+      onLine: (line) => {
+        const p = parseBuildProgress(line);
+        if (!p) return;
+        if (p.linking && !linking && p.fraction > 0.9) {
+          linking = true;
+          progress.stage(`linking ${spec.label ?? ''}`.trim());
+        }
+        progress.detail(p.text, p.fraction);
+      },
+    });
+    if (comp.exitCode !== 0) {
+      throw new BuildStepError(`compiling ${spec.label ?? 'the build'} failed (exit ${comp.exitCode})`, 'compile', logPath, tailLines(comp.output, 30), diagnose(comp.output));
+    }
+
+    progress.stage('checking the binaries');
+    const binOut = path.join(outDir, 'bin');
+    fs.mkdirSync(binOut, { recursive: true });
+    for (const name of targets) {
+      const found = [path.join(buildDir, 'bin', exeName(name)), path.join(buildDir, 'bin', 'Release', exeName(name)), path.join(buildDir, exeName(name))].find((p) => fs.existsSync(p));
+      if (!found) throw new BuildStepError(`the build finished but ${exeName(name)} is missing`, 'check', logPath, '', diagnose(''));
+      fs.copyFileSync(found, path.join(binOut, exeName(name)));
+      fs.chmodSync(path.join(binOut, exeName(name)), 0o755);
+    }
+    const first = path.join(binOut, exeName(targets[0]));
+    const ver = await runGrouped(first, ['--version'], { signal });
+    log(`$ ${first} --version\n${ver.output}`);
+    if (ver.exitCode !== 0) {
+      throw new BuildStepError(`the new ${exeName(targets[0])} does not run (--version exit ${ver.exitCode})`, 'check', logPath, tailLines(ver.output, 30), diagnose(ver.output));
+    }
+    const meta: BuildMeta = {
+      key: spec.key,
+      builtAt: new Date().toISOString(),
+      seconds: Math.round((Date.now() - started) / 1000),
+      version: versionLine(ver.output),
+      targets: spec.targets,
+      cmakeArgs: spec.cmakeArgs,
+      ccache: Boolean(ccache),
+      jobs,
+      log: logPath,
+      ...spec.meta,
+    };
+    fs.writeFileSync(path.join(outDir, 'build.json'), `${JSON.stringify(meta, null, 2)}\n`);
+
+    // Into place, atomically: the key's folder exists only complete.
+    const final = path.join(root, spec.key);
+    if (fs.existsSync(final)) {
+      const old = path.join(root, '.tmp', `${spec.key}.old-${randomBytes(4).toString('hex')}`);
+      fs.renameSync(final, old);
+      fs.rmSync(old, { recursive: true, force: true });
+    }
+    if (signal?.aborted) throw signal.reason;
+    fs.renameSync(outDir, final);
+    log(`# done in ${meta.seconds}s`);
+    progress.stop();
+    const complete = readCompleteBuild(spec.cacheRoot, spec.key);
+    if (!complete) throw new Error(`build ${spec.key} vanished after it was moved into place`);
+    return complete;
+  } catch (err) {
+    progress.stop();
+    log(`# failed: ${(err as Error)?.message ?? err}`);
+    throw err;
+  } finally {
+    fs.closeSync(logFd);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    untrack();
+  }
+}
+
+function jobsFromEnv(): number | undefined {
+  const n = Number(process.env.QWEN3ASR_BUILD_JOBS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/** "version: 1 (abc123)" → kept as printed, first non-empty line. */
+export function versionLine(output: string): string {
+  const line = output.split(/\r?\n/).find((l) => /version/i.test(l)) ?? output.split(/\r?\n/).find((l) => l.trim()) ?? '';
+  return line.trim();
+}
+
+/** `cmake --version` → "3.25.1", or null when absent. */
+export async function cmakeVersion(): Promise<string | null> {
+  const out = await tryOutput('cmake', ['--version']);
+  return out?.match(/cmake version (\d+\.\d+(?:\.\d+)?)/)?.[1] ?? null;
+}
+
+export function versionAtLeast(actual: string, min: string): boolean {
+  const a = actual.split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
