@@ -1,6 +1,7 @@
 import ora, { type Ora } from 'ora';
 
-export type LogLevel = 'quiet' | 'normal' | 'verbose';
+export type { LogLevel } from '../util/log.js';
+import type { LogLevel } from '../util/log.js';
 
 /**
  * Build progress on stderr: an ora spinner naming the stage and the elapsed time on a TTY; on

@@ -33,6 +33,8 @@ export interface TranscribeOptions {
 
 type FileOutcome =
   | { readonly input: string; readonly status: 'done'; readonly seconds: number; readonly outputs: string[] }
+  /** Written, but some windows failed: their time ranges have no text. */
+  | { readonly input: string; readonly status: 'partial'; readonly seconds: number; readonly outputs: string[]; readonly failedWindows: number }
   | { readonly input: string; readonly status: 'skipped'; readonly reason: string }
   | { readonly input: string; readonly status: 'failed'; readonly error: string };
 
@@ -62,8 +64,14 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
       transcriber ??= await createTranscriber(options, log);
       const transcript = await transcriber.transcribe(audio, input);
       const written = writeOutputs(transcript, options, targets);
-      outcomes.push({ input, status: 'done', seconds: durationSeconds(audio), outputs: written });
+      const seconds = durationSeconds(audio);
       for (const p of written) log.info(`wrote ${p}`);
+      if (transcript.failures.length > 0) {
+        log.error(`${input}: ${transcript.failures.length} of ${transcript.failures.length + transcript.windows.length} windows failed; the outputs lack their text`);
+        outcomes.push({ input, status: 'partial', seconds, outputs: written, failedWindows: transcript.failures.length });
+      } else {
+        outcomes.push({ input, status: 'done', seconds, outputs: written });
+      }
     } catch (err) {
       if (err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) throw err;
       log.error(`${input}: ${formatUserError(err)}`);
@@ -72,12 +80,14 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   }
   await transcriber?.close();
 
-  const failed = outcomes.filter((o) => o.status === 'failed').length;
+  const failed = outcomes.filter((o) => o.status === 'failed' || o.status === 'partial').length;
   if (options.json) process.stdout.write(`${JSON.stringify(summary(outcomes, Date.now() - started), null, 2)}\n`);
   if (options.inputs.length > 1) {
     const done = outcomes.filter((o) => o.status === 'done').length;
+    const partial = outcomes.filter((o) => o.status === 'partial').length;
     const skipped = outcomes.filter((o) => o.status === 'skipped').length;
-    log.info(`${done} transcribed, ${skipped} skipped, ${failed} failed`);
+    const hard = outcomes.filter((o) => o.status === 'failed').length;
+    log.info(`${done} transcribed, ${partial ? `${partial} partly, ` : ''}${skipped} skipped, ${hard} failed`);
   }
   return failed > 0 ? EXIT.failure : EXIT.ok;
 }
@@ -99,12 +109,12 @@ function writeOutputs(t: Transcript, options: TranscribeOptions, targets: Map<Fo
 
 
 function summary(outcomes: FileOutcome[], wallMs: number) {
-  const audioSeconds = outcomes.reduce((s, o) => s + (o.status === 'done' ? o.seconds : 0), 0);
+  const audioSeconds = outcomes.reduce((s, o) => s + (o.status === 'done' || o.status === 'partial' ? o.seconds : 0), 0);
   return {
     files: outcomes,
     audioSeconds: Math.round(audioSeconds * 1000) / 1000,
     wallSeconds: Math.round(wallMs) / 1000,
     realTimeFactor: audioSeconds > 0 ? Math.round((wallMs / 1000 / audioSeconds) * 1000) / 1000 : null,
-    failed: outcomes.filter((o) => o.status === 'failed').length,
+    failed: outcomes.filter((o) => o.status === 'failed' || o.status === 'partial').length,
   };
 }

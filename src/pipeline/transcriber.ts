@@ -1,8 +1,22 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Audio } from '../audio/audio.js';
+import { durationSeconds } from '../audio/audio.js';
 import type { Transcript } from '../writers/index.js';
 import type { TranscribeOptions } from './transcribe-files.js';
 import type { Log } from '../util/log.js';
-import { UserError } from '../errors.js';
+import { analyseSpeech } from '../mel/speech-regions.js';
+import { cutWindows } from '../windows/cut-windows.js';
+import { buildCues, fileLanguage } from '../cues/build-cues.js';
+import { subprocessWindowTranscriber } from '../runner/subprocess-runner.js';
+import { runWindows } from '../runner/run-windows.js';
+import { parseLanguage } from '../runner/languages.js';
+import { resolveModel } from '../models/resolve.js';
+import { ensureBuild } from '../build/index.js';
+import { createProgress } from './progress-bar.js';
+import { interruptSignal, trackTempPath } from '../util/cleanup.js';
+import type { MtmdSetup } from '../runner/mtmd-cli.js';
 
 /** Turns decoded audio into a transcript; holds whatever stays warm across inputs. */
 export interface Transcriber {
@@ -10,8 +24,60 @@ export interface Transcriber {
   close(): Promise<void>;
 }
 
+/** Per-window time limit: generous for the 1.7B on a slow CPU, yet a hung process is noticed. */
+function windowTimeoutMs(windowSeconds: number): number {
+  const fromEnv = Number(process.env.QWEN3ASR_WINDOW_TIMEOUT);
+  if (fromEnv > 0) return fromEnv * 1000;
+  return (120 + 20 * windowSeconds) * 1000;
+}
+
 export async function createTranscriber(options: TranscribeOptions, log: Log): Promise<Transcriber> {
-  void options;
-  void log;
-  throw new UserError('the model runner is not available in this version yet');
+  const language = options.language ? parseLanguage(options.language) : null;
+  const model = await resolveModel(options.model, options.mmproj, log);
+  const build = await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal });
+  const windowSeconds = options.windowSeconds ?? model.windowSeconds;
+  const threads = options.threads ?? Math.max(1, os.availableParallelism());
+  const jobs = options.jobs ?? 1;
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-run-'));
+  const untrack = trackTempPath(tempDir);
+  const setup: MtmdSetup = {
+    mtmdCli: build.mtmdCli,
+    model: model.text,
+    mmproj: model.mmproj,
+    threads: Math.max(1, Math.floor(threads / jobs)),
+    timeoutMs: windowTimeoutMs(windowSeconds),
+    tempDir,
+    extraArgs: process.env.QWEN3ASR_EXTRA_ARGS ? process.env.QWEN3ASR_EXTRA_ARGS.split(' ').filter(Boolean) : [],
+  };
+  return {
+    async transcribe(audio, input) {
+      const speech = analyseSpeech(audio.samples);
+      const windows = cutWindows(speech.regions, speech.loudness, { maxSeconds: windowSeconds, duration: speech.duration });
+      log.debug(`${input}: ${speech.regions.length} speech regions, ${windows.length} windows`);
+      const progress = createProgress(path.basename(input), windows.length, log.level);
+      const transcribeWindow = subprocessWindowTranscriber(setup, audio, { context: options.context, language });
+      let outcome;
+      try {
+        outcome = await runWindows(windows, transcribeWindow, jobs, (w) => progress.advance(w.end - w.start));
+      } finally {
+        progress.stop();
+      }
+      for (const f of outcome.failures) {
+        log.error(`${input}: window ${f.window.start.toFixed(1)}–${f.window.end.toFixed(1)} s failed: ${f.error}`);
+      }
+      return {
+        input,
+        durationSeconds: durationSeconds(audio),
+        language: fileLanguage(outcome.results),
+        model: model.name,
+        windows: outcome.results,
+        failures: outcome.failures,
+        cues: buildCues(outcome.results),
+      };
+    },
+    async close() {
+      fs.rmSync(tempDir, { recursive: true, force: true });
+      untrack();
+    },
+  };
 }

@@ -16,7 +16,10 @@ export function renderJson(t: Transcript): string {
       language: w.language,
       text: w.text,
       ms: Math.round(w.ms),
+      stop: w.stop,
+      tokens: w.tokens,
     })),
+    failures: t.failures.map((f) => ({ index: f.window.index, start: round3(f.window.start), end: round3(f.window.end), error: f.error })),
     cues: t.cues.map((c) => ({ start: round3(c.start), end: round3(c.end), text: c.text })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { LogLevel } from './log.js';
+import type { LogLevel } from '../util/log.js';
 
 /** Per-input progress: windows done / total, audio minutes done, real-time factor, ETA. */
 export interface Progress {

@@ -1,0 +1,136 @@
+/**
+ * End to end: the real CLI, the real patched llama-mtmd-cli (built once by global-setup) and a
+ * tiny synthetic model whose greedy answer is scripted, on espeak-ng speech with known pauses.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseSync, type NodeCue } from 'subtitle';
+import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
+import { BIN, runCli } from './helpers/cli.js';
+import { script, sentences, silence, speak, cleanupFixtures, concat, SR } from './fixtures/speech.js';
+import { floatWavBytes } from '../src/runner/window-wav.js';
+
+const SCRIPT = 'language English<asr_text>Hello world.<|im_end|>';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-e2e-test-'));
+let model: SyntheticModel;
+let talk: { file: string; speech: { start: number; end: number }[]; duration: number };
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  model = await ensureSyntheticModel('tiny', { script: SCRIPT });
+  const parts = sentences(5).map((s, i) => ({ pause: i === 0 ? 1 : 1.5, audio: speak(s) }));
+  const s = script(parts, 1.2);
+  talk = { file: path.join(tmp, 'talk.wav'), speech: s.speech, duration: s.samples.length / SR };
+  fs.writeFileSync(talk.file, floatWavBytes(s.samples));
+  // The build from global-setup, used as a prebuilt folder: no test builds llama.cpp again.
+  env = { QWEN3ASR_BIN_DIR: inject('binDir') };
+});
+afterAll(() => {
+  cleanupFixtures();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function modelArgs(): string[] {
+  return ['--model', model.text, '--mmproj', model.mmproj, '--threads', '2'];
+}
+
+function cuesOf(text: string) {
+  return parseSync(text).filter((n): n is NodeCue => n.type === 'cue').map((n) => n.data);
+}
+
+describe('transcribe end to end', () => {
+  it('writes srt, vtt, txt and json with cues inside the speech', async () => {
+    const out = path.join(tmp, 'out');
+    const r = await runCli([talk.file, '-f', 'srt,vtt,txt,json', '-o', out, ...modelArgs()], { env });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['talk.json', 'talk.srt', 'talk.txt', 'talk.vtt']);
+
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'talk.json'), 'utf8'));
+    expect(json.language).toBe('English');
+    expect(json.duration).toBeCloseTo(talk.duration, 2);
+    expect(json.windows.length).toBeGreaterThanOrEqual(1);
+    for (const w of json.windows) {
+      expect(w).toMatchObject({ language: 'English', text: 'Hello world.', stop: 'eos' });
+      expect(w.end - w.start).toBeLessThanOrEqual(8 + 1e-6);
+    }
+    expect(json.failures).toEqual([]);
+
+    const srt = cuesOf(fs.readFileSync(path.join(out, 'talk.srt'), 'utf8'));
+    const vtt = cuesOf(fs.readFileSync(path.join(out, 'talk.vtt'), 'utf8'));
+    expect(srt.length).toBe(json.cues.length);
+    expect(vtt.map((c) => [c.start, c.end])).toEqual(srt.map((c) => [c.start, c.end]));
+    let previousEnd = 0;
+    for (const c of srt) {
+      expect(c.text.length).toBeGreaterThan(0);
+      expect(c.start).toBeGreaterThanOrEqual(previousEnd); // monotonic, no overlap
+      expect(c.end).toBeGreaterThan(c.start);
+      previousEnd = c.end;
+      // Every cue lies over speech (with the windows' 0.2 s margins and millisecond rounding).
+      const mid = (c.start + c.end) / 2000;
+      expect(talk.speech.some((s) => mid >= s.start - 0.3 && mid <= s.end + 0.3)).toBe(true);
+    }
+    // No cue spans a known 1.5 s pause entirely.
+    for (let i = 1; i < talk.speech.length; i++) {
+      const gapStart = talk.speech[i - 1].end + 0.3;
+      const gapEnd = talk.speech[i].start - 0.3;
+      for (const c of srt) expect(c.start / 1000 <= gapStart && c.end / 1000 >= gapEnd).toBe(false);
+    }
+    expect(fs.readFileSync(path.join(out, 'talk.txt'), 'utf8')).toMatch(/^Hello world\./);
+  });
+
+  it('gives byte-identical subtitles with --jobs 2 and --jobs 1', async () => {
+    const outs = await Promise.all([1, 2].map(async (jobs) => {
+      const out = path.join(tmp, `jobs-${jobs}`);
+      const r = await runCli([talk.file, '-f', 'srt,vtt,txt', '-o', out, '--jobs', String(jobs), ...modelArgs()], { env });
+      expect(r.code).toBe(0);
+      return ['srt', 'vtt', 'txt'].map((f) => fs.readFileSync(path.join(out, `talk.${f}`), 'utf8'));
+    }));
+    expect(outs[1]).toEqual(outs[0]);
+  });
+
+  it('forces the language the official way: the answer starts after `language X<asr_text>`', async () => {
+    const r = await runCli([talk.file, '-f', 'json', '-o', '-', '--language', 'de', ...modelArgs()], { env });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.language).toBe('German');
+    for (const w of json.windows) expect(w).toMatchObject({ language: 'German', text: 'Hello world.' });
+  });
+
+  it('writes no cues for pure silence, without calling the model', async () => {
+    const file = path.join(tmp, 'silence.wav');
+    fs.writeFileSync(file, floatWavBytes(silence(12)));
+    const r = await runCli([file, '-f', 'srt', '-o', '-', ...modelArgs()], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+  });
+
+  it('Ctrl-C mid-run stops the model, leaves no outputs, temp files or processes', async () => {
+    const long = path.join(tmp, 'long.wav');
+    const parts = Array.from({ length: 6 }, (_, i) => concat([speak(sentences(6)[i]), silence(1.5)]));
+    fs.writeFileSync(long, floatWavBytes(concat(parts)));
+    const out = path.join(tmp, 'interrupted');
+    const privateTmp = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
+    const child = execa(process.execPath, [BIN, long, '-f', 'srt,json', '-o', out, ...modelArgs()], {
+      env: { ...env, TMPDIR: privateTmp },
+      reject: false,
+    });
+    // Wait until the first window's model call is under way, then press Ctrl-C.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !fs.readdirSync(privateTmp).some((d) => fs.existsSync(path.join(privateTmp, d)) && fs.readdirSync(path.join(privateTmp, d)).some((f) => f.endsWith('.wav')))) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(String(r.stderr)).toMatch(/interrupted/);
+    expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
+    expect(fs.readdirSync(privateTmp)).toEqual([]);
+    const still = await execa('pgrep', ['-f', model.text], { reject: false });
+    expect(String(still.stdout).trim()).toBe('');
+  });
+});
