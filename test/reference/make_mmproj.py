@@ -124,10 +124,10 @@ def write(path, W, shape, projector, dtype, pos_layout="concat"):
         wr.add_uint32("clip.audio.max_source_positions", MAX_SOURCE_POSITIONS)
         wr.add_uint32("clip.audio.conv_chunksize", CONV_CHUNKSIZE)
     for name, t in W.items():
-        if name.startswith("conv2d") and name.endswith(".bias"):
-            t = t.reshape(-1, 1, 1)  # upstream stores conv2d biases as [C, 1, 1] (ggml [1, 1, C])
-        if dtype == "f16" and t.ndim >= 2:
+        if dtype == "f16" and name.endswith(".weight") and t.ndim >= 2:  # matrices and conv kernels
             t = t.astype(np.float16)
+        if name.startswith("conv2d") and name.endswith(".bias"):
+            t = t.reshape(-1, 1, 1)  # upstream stores conv2d biases as [C, 1, 1] (ggml [1, 1, C]), f32
         wr.add_tensor(gguf_name(name), t)
     wr.add_tensor("a.position_embd.weight",
                   sinusoids(MAX_SOURCE_POSITIONS, s["d_model"], interleaved=(pos_layout == "interleaved")))
