@@ -13,6 +13,7 @@
 #include "models.h"
 #include "ggml-backend.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -130,19 +131,33 @@ ggml_cgraph * clip_graph_qwen3asr::build() {
         cb(x, "conv2d", i);
         return x;
     };
-    ggml_tensor * cur = inp;
-    cur = conv_block(cur, model.conv2d_1_w, model.conv2d_1_b, 1); // [50, 64, C_ds, n_chunks]
-    cur = conv_block(cur, model.conv2d_2_w, model.conv2d_2_b, 2); // [25, 32, C_ds, n_chunks]
-    cur = conv_block(cur, model.conv2d_3_w, model.conv2d_3_b, 3); // [13, 16, C_ds, n_chunks]
 
-    // channel-major flatten: feature = c * 16 + f
-    // [t, f, c, n] -> [f, c, t, n] -> [16 * C_ds, t_chunk * n_chunks]
-    const int64_t t_out = cur->ne[0];
-    cur = ggml_cont(ctx0, ggml_permute(ctx0, cur, 2, 0, 1, 3));
-    cur = ggml_reshape_2d(ctx0, cur, cur->ne[0] * cur->ne[1], cur->ne[2] * cur->ne[3]);
+    // The conv front end runs in groups of chunks (the official model batches chunks the same way,
+    // conv_chunksize at a time; the result does not depend on it). A group's activations (~6 MB
+    // per chunk after conv2d1 at 480 channels) are reused by the next group, where a single pass
+    // over a 30 s entry would stream ~0.2 GB through every elementwise op; measured ~5% faster.
+    const int64_t group = 4;
+    ggml_tensor * cur = nullptr;
+    int64_t t_out = 0;
+    for (int64_t c0 = 0; c0 < n_chunks; c0 += group) {
+        const int64_t n_g = std::min(group, n_chunks - c0);
+        ggml_tensor * x = ggml_view_4d(ctx0, inp, chunk_len, n_mel, 1, n_g,
+                inp->nb[1], inp->nb[2], inp->nb[3], c0 * inp->nb[3]);
+        x = conv_block(x, model.conv2d_1_w, model.conv2d_1_b, 1); // [50, 64, C_ds, n_g]
+        x = conv_block(x, model.conv2d_2_w, model.conv2d_2_b, 2); // [25, 32, C_ds, n_g]
+        x = conv_block(x, model.conv2d_3_w, model.conv2d_3_b, 3); // [13, 16, C_ds, n_g]
 
-    // [d_model, t_out * n_chunks]
-    cur = build_mm(model.conv_out_w, cur);
+        // channel-major flatten: feature = c * 16 + f
+        // [t, f, c, n] -> [f, c, t, n] -> [16 * C_ds, t_out * n_g]
+        t_out = x->ne[0];
+        x = ggml_cont(ctx0, ggml_permute(ctx0, x, 2, 0, 1, 3));
+        x = ggml_reshape_2d(ctx0, x, x->ne[0] * x->ne[1], x->ne[2] * x->ne[3]);
+        cb(x, "conv_flat", -1);
+
+        // [d_model, t_out * n_g]
+        x = build_mm(model.conv_out_w, x);
+        cur = cur ? ggml_concat(ctx0, cur, x, 1) : x;
+    }
     cb(cur, "conv_out", -1);
 
     // sinusoid rows 0..t_out-1, restarting in every chunk
