@@ -1,0 +1,156 @@
+// Qwen3-ASR audio encoder (llama.cpp projector "qwen3asr", vendor/qwen3asr-enc.cpp) against
+//   1. upstream llama.cpp's "qwen3a" encoder in the same build, same weights;
+//   2. a float64 PyTorch reference of the official model (test/reference/qwen3asr_encoder.py);
+//   3. the reference's WhisperFeatureExtractor math for the log-mel;
+//   4. an end-to-end llama-mtmd-cli run with a tiny text model (determinism at --temp 0).
+//
+// Needs a patched llama.cpp build and Debian's python3 (torch + numpy) with llama.cpp's gguf-py:
+//   QWEN3ASR_TEST_BIN_DIR=<llama.cpp>/build/bin      (holds llama-mtmd-cli)
+//   QWEN3ASR_TEST_GGUF_PY=<llama.cpp>/gguf-py        (default: $QWEN3ASR_TEST_BIN_DIR/../../gguf-py)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN_DIR = process.env.QWEN3ASR_TEST_BIN_DIR;
+const GGUF_PY = process.env.QWEN3ASR_TEST_GGUF_PY ?? (BIN_DIR ? path.resolve(BIN_DIR, '../../gguf-py') : '');
+const PYTHON = '/usr/bin/python3';
+const REF = path.join(path.dirname(fileURLToPath(import.meta.url)), 'reference');
+
+if (!BIN_DIR) {
+  console.warn('test/encoder.test.ts skipped: set QWEN3ASR_TEST_BIN_DIR to a patched llama.cpp build/bin');
+}
+
+// Relative tolerance: max |ours - reference| <= TOL * max |reference|.
+const TOL = 1e-4;
+// With flash attention (clip's default where the backend supports it) K and V are cast to f16,
+// which costs up to ~5e-4 relative; the official model itself runs in bf16 (~4e-3).
+const TOL_FLASH_ATTN = 1e-3;
+
+interface Compare { rows_a: number; rows_b: number; cols_a: number; cols_b: number; rel?: number }
+interface Dump { rows: number; cols: number; projector?: string }
+
+describe.skipIf(!BIN_DIR)('qwen3asr audio encoder', () => {
+  let tmp = '';
+  const f = (name: string) => path.join(tmp, name);
+
+  function py(args: string[]): any {
+    const r = spawnSync(PYTHON, args, { env: { ...process.env, PYTHONPATH: GGUF_PY }, encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`${PYTHON} ${args.join(' ')} failed:\n${r.stderr}`);
+    const lines = r.stdout.trim().split('\n');
+    return lines.length && lines[lines.length - 1].startsWith('{') ? JSON.parse(lines[lines.length - 1]) : null;
+  }
+  const ref = (...args: string[]) => py([path.join(REF, 'qwen3asr_encoder.py'), ...args]);
+  const compare = (a: string, b: string, ...extra: string[]): Compare => ref('compare', '--a', a, '--b', b, ...extra);
+
+  /** Runs llama-mtmd-cli on one clip; returns its log and the dumped embeddings/mel paths. */
+  function mtmd(mmproj: string, wav: string, tag: string, opts: { fa?: 'on' | 'off'; model?: string; prompt?: string; n?: number } = {}) {
+    const embd = f(`${tag}.embd.f32`);
+    const mel = f(`${tag}.mel.f32`);
+    for (const p of [embd, `${embd}.json`, mel, `${mel}.json`]) fs.rmSync(p, { force: true });
+    const r = spawnSync(path.join(BIN_DIR!, 'llama-mtmd-cli'), [
+      '-m', opts.model ?? f('text64.gguf'), '--mmproj', mmproj, '--audio', wav,
+      '-p', opts.prompt ?? '<__media__>', '-n', String(opts.n ?? 1), '--temp', '0', '-c', '4096', '-t', '2',
+      '-fa', opts.fa ?? 'off',
+    ], { env: { ...process.env, QWEN3ASR_DUMP_EMBD: embd, QWEN3ASR_DUMP_MEL: mel }, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const log = `${r.stdout}\n${r.stderr}`;
+    if (r.status !== 0) throw new Error(`llama-mtmd-cli failed (${r.status}):\n${log.slice(-4000)}`);
+    const dump: Dump = JSON.parse(fs.readFileSync(`${embd}.json`, 'utf8'));
+    return { log, stdout: r.stdout, embd, mel, dump };
+  }
+
+  /** Official token count: T = floor(N/160) frames, T = 100q + r -> 13q + conv_len(r). */
+  function expectedTokens(seconds: number): number {
+    const T = Math.floor(Math.round(seconds * 16000) / 160);
+    const convLen = (n: number) => { for (let i = 0; i < 3; i++) n = Math.floor((n - 1) / 2) + 1; return n; };
+    const r = T % 100;
+    return Math.floor(T / 100) * 13 + (r > 0 ? convLen(r) : 0);
+  }
+
+  const wav = (s: number) => f(`w${s}.wav`);
+
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-encoder-test-'));
+    py([path.join(REF, 'make_mmproj.py'), '--shape', 'tiny', '--out', f('asr.gguf'), '--out-qwen3a', f('q3a.gguf')]);
+    py([path.join(REF, 'make_mmproj.py'), '--shape', 'tiny', '--pos-layout', 'interleaved', '--out', f('asr-interleaved.gguf')]);
+    py([path.join(REF, 'make_text_model.py'), '--out', f('text64.gguf')]);
+    for (const s of [0.37, 1, 1.37, 8, 8.01, 16, 23.3, 24, 61]) ref('wav', '--seconds', String(s), '--out', wav(s));
+  });
+  afterAll(() => { if (tmp) fs.rmSync(tmp, { recursive: true, force: true }); });
+
+  describe('vs the PyTorch reference of the official encoder (windowed attention, 104-token blocks)', () => {
+    for (const s of [0.37, 1.37, 8, 8.01, 23.3, 61]) {
+      it(`${s} s: token count, embeddings and log-mel`, () => {
+        const ours = mtmd(f('asr.gguf'), wav(s), `ref-${s}`);
+        expect(ours.dump.projector).toBe('qwen3asr');
+        expect(ours.dump.rows).toBe(expectedTokens(s));
+
+        const refEmbd = f(`ref-${s}.torch.f32`);
+        ref('embd', '--mmproj', f('asr.gguf'), '--wav', wav(s), '--out', refEmbd);
+        const e = compare(ours.embd, refEmbd);
+        expect(e.rows_a).toBe(e.rows_b);
+        expect(e.rel!).toBeLessThanOrEqual(TOL);
+
+        const refMel = f(`ref-${s}.torch.mel.f32`);
+        ref('mel', '--wav', wav(s), '--out', refMel);
+        const m = compare(ours.mel, refMel);
+        expect(m.cols_a).toBe(Math.floor(Math.round(s * 16000) / 160));
+        expect(m.rel!).toBeLessThanOrEqual(TOL);
+      });
+    }
+
+    it('flash attention (f16 K/V) stays within 1e-3', () => {
+      for (const s of [1.37, 8.01]) {
+        const ours = mtmd(f('asr.gguf'), wav(s), `fa-${s}`, { fa: 'on' });
+        const refEmbd = f(`fa-${s}.torch.f32`);
+        ref('embd', '--mmproj', f('asr.gguf'), '--wav', wav(s), '--out', refEmbd);
+        expect(compare(ours.embd, refEmbd).rel!).toBeLessThanOrEqual(TOL_FLASH_ATTN);
+      }
+    });
+  });
+
+  describe('vs upstream qwen3a in the same build (same weights)', () => {
+    // Upstream computes n_samples/160 + 1 frames, so a whole number of chunks gains one frame: an
+    // extra entry padded to 100 frames, i.e. 13 extra tokens after ours. Its 8 s entries are
+    // otherwise exactly our attention windows (it attends globally within an 800-frame entry), and
+    // its extra frame does not move the max - 8 clamp for these signals, so the first A rows match.
+    for (const s of [8, 16, 24]) {
+      it(`${s} s: the first A rows agree, upstream adds 13 tokens`, () => {
+        const ours = mtmd(f('asr.gguf'), wav(s), `ours-${s}`);
+        const up = mtmd(f('q3a.gguf'), wav(s), `up-${s}`);
+        expect(up.dump.projector).toBe('qwen3a');
+        expect(ours.dump.rows).toBe(expectedTokens(s));
+        expect(up.dump.rows).toBe(ours.dump.rows + 13);
+        const c = compare(ours.embd, up.embd, '--rows', String(ours.dump.rows));
+        expect(c.rel!).toBeLessThanOrEqual(TOL);
+      });
+    }
+
+    it('1 s: not comparable after attention (upstream attends over its padded extra chunk)', () => {
+      const ours = mtmd(f('asr.gguf'), wav(1), 'ours-1');
+      const up = mtmd(f('q3a.gguf'), wav(1), 'up-1');
+      expect(ours.dump.rows).toBe(13);
+      expect(up.dump.rows).toBe(26); // one 101-frame entry -> 2 chunks -> 26 tokens attending each other
+    });
+  });
+
+  it('a position table in the wrong layout is regenerated at load, with a warning', () => {
+    const good = mtmd(f('asr.gguf'), wav(8), 'pos-good');
+    const bad = mtmd(f('asr-interleaved.gguf'), wav(8), 'pos-bad');
+    expect(good.log).not.toMatch(/position_embd.*regenerating/);
+    expect(bad.log).toMatch(/qwen3asr: a\.position_embd\.weight is not the concatenated sin\|cos table .* regenerating it/);
+    expect(compare(bad.embd, good.embd).rel!).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('end to end: llama-mtmd-cli with a tiny text model is deterministic at --temp 0', () => {
+    const prompt = '<|audio_start|><__media__><|audio_end|>';
+    const a = mtmd(f('asr.gguf'), wav(8.01), 'e2e-a', { prompt, n: 12, fa: 'on' });
+    const b = mtmd(f('asr.gguf'), wav(8.01), 'e2e-b', { prompt, n: 12, fa: 'on' });
+    expect(a.dump.rows).toBe(105);
+    expect(a.stdout.length).toBeGreaterThan(0);
+    expect(b.stdout).toBe(a.stdout);
+    expect(fs.readFileSync(b.embd)).toEqual(fs.readFileSync(a.embd));
+  });
+});

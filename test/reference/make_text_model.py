@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Write a tiny random Qwen3 text model GGUF for running llama-mtmd-cli against a tiny mmproj.
+
+Byte-level BPE vocabulary (256 byte tokens + the chat/audio special tokens), n_embd 64 by default
+(must equal the mmproj's projection_dim). Only useful for plumbing and determinism tests.
+
+  PYTHONPATH=<llama.cpp>/gguf-py /usr/bin/python3 test/reference/make_text_model.py --out text.gguf
+"""
+import argparse
+
+import numpy as np
+import gguf
+
+SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|audio_start|>", "<|audio_end|>", "<|audio_pad|>", "<asr_text>"]
+
+
+def byte_tokens():
+    # GPT-2 byte -> printable unicode mapping
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    m = dict(zip(bs, cs))
+    return [chr(m[b]) for b in range(256)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--n-embd", type=int, default=64)
+    ap.add_argument("--seed", type=int, default=99)
+    a = ap.parse_args()
+    rng = np.random.default_rng(a.seed)
+
+    toks = byte_tokens()
+    merged = ["Ġt", "he", "Ġthe"]
+    merges = ["Ġ t", "h e", "Ġt he"]
+    tokens = toks + merged + SPECIALS
+    types = [gguf.TokenType.NORMAL] * (len(toks) + len(merged)) + [gguf.TokenType.CONTROL] * len(SPECIALS)
+    V = len(tokens)
+    d, n_head, n_kv, hd, ffn, n_layer = a.n_embd, 4, 2, 16, 128, 2
+
+    w = gguf.GGUFWriter(a.out, "qwen3")
+    w.add_name("tiny-qwen3-test")
+    w.add_context_length(4096)
+    w.add_embedding_length(d)
+    w.add_block_count(n_layer)
+    w.add_feed_forward_length(ffn)
+    w.add_head_count(n_head)
+    w.add_head_count_kv(n_kv)
+    w.add_key_length(hd)
+    w.add_value_length(hd)
+    w.add_rope_freq_base(1e6)
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("qwen2")
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_merges(merges)
+    eot = tokens.index("<|im_end|>")
+    w.add_bos_token_id(eot)
+    w.add_eos_token_id(eot)
+    w.add_add_bos_token(False)
+    w.add_chat_template(
+        "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+        "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+
+    def r(*shape, scale=0.1):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    w.add_tensor("token_embd.weight", r(V, d, scale=1.0))
+    w.add_tensor("output_norm.weight", np.ones(d, dtype=np.float32))
+    w.add_tensor("output.weight", r(V, d, scale=0.5))
+    for i in range(n_layer):
+        p = f"blk.{i}."
+        w.add_tensor(p + "attn_norm.weight", np.ones(d, dtype=np.float32))
+        w.add_tensor(p + "attn_q.weight", r(n_head * hd, d))
+        w.add_tensor(p + "attn_k.weight", r(n_kv * hd, d))
+        w.add_tensor(p + "attn_v.weight", r(n_kv * hd, d))
+        w.add_tensor(p + "attn_output.weight", r(d, n_head * hd))
+        w.add_tensor(p + "attn_q_norm.weight", np.ones(hd, dtype=np.float32))
+        w.add_tensor(p + "attn_k_norm.weight", np.ones(hd, dtype=np.float32))
+        w.add_tensor(p + "ffn_norm.weight", np.ones(d, dtype=np.float32))
+        w.add_tensor(p + "ffn_gate.weight", r(ffn, d))
+        w.add_tensor(p + "ffn_up.weight", r(ffn, d))
+        w.add_tensor(p + "ffn_down.weight", r(d, ffn))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+if __name__ == "__main__":
+    main()
