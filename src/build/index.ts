@@ -183,7 +183,11 @@ async function ensureBuildFor(
   if (existing && !opts.rebuild) return toResult(existing, backend, false);
   const { progress } = opts;
   const started = Date.now();
-  progress.info(`building llama.cpp ${LLAMA_CPP.tag} with the Qwen3-ASR patch for ${backend.toUpperCase()} (first run only; several minutes)`);
+  progress.info(
+    existing
+      ? `rebuilding llama.cpp ${LLAMA_CPP.tag} with the Qwen3-ASR patch for ${backend.toUpperCase()}`
+      : `building llama.cpp ${LLAMA_CPP.tag} with the Qwen3-ASR patch for ${backend.toUpperCase()} (first run only; several minutes)`,
+  );
   const build = await buildWithCMake({
     cacheRoot: opts.cacheRoot,
     key,
