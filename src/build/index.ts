@@ -192,7 +192,8 @@ async function ensureBuildFor(
     cacheRoot: opts.cacheRoot,
     key,
     targets: { ...TARGETS },
-    cmakeArgs: cmakeOptionsFor(backend),
+    // --version then names the base tree and our patch (the build folder has no .git to ask).
+    cmakeArgs: [...cmakeOptionsFor(backend), `-DLLAMA_BUILD_COMMIT=${LLAMA_CPP.tree.slice(0, 8)}+qwen3asr.${inputs.patchSha256.slice(0, 8)}`],
     label: 'llama.cpp',
     rebuild: opts.rebuild,
     progress,
