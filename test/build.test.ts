@@ -74,6 +74,16 @@ describe('source verification', () => {
     expect(String(err.message)).toMatch(/is not llama\.cpp v0\.5\.0: its git tree is [0-9a-f]{12}…, expected fd570ef54b10…/);
   });
 
+  it.runIf(haveSource)('accepts a tarball of the pinned tree and imports it as a verified checkout', async () => {
+    const tarball = path.join(tmp, 'llama.tar.gz');
+    execFileSync('git', ['archive', '--format=tar.gz', '--prefix=llama.cpp-0.5.0/', '-o', tarball, 'HEAD'], { cwd: source });
+    const work = fs.mkdtempSync(path.join(tmp, 'w-'));
+    const repo = path.join(work, 'repo');
+    await importSource(tarball, repo, work, { progress: recorder() });
+    expect(execFileSync('git', ['rev-parse', 'HEAD^{tree}'], { cwd: repo, encoding: 'utf8' }).trim()).toBe(LLAMA_CPP.tree);
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: repo, encoding: 'utf8' })).toBe('');
+  });
+
   it('refuses a tarball of something else', async () => {
     const dir = path.join(tmp, 'other');
     fs.mkdirSync(dir, { recursive: true });

@@ -206,7 +206,8 @@ async function runBuild(spec: CMakeBuildSpec, cmake: string): Promise<CompleteBu
     await spec.prepare(srcDir, signal);
 
     const ccache = findOnPath('ccache');
-    const env: NodeJS.ProcessEnv = { ...spec.env };
+    // Never let the project's git lookups (build info) find a repository above the build folder.
+    const env: NodeJS.ProcessEnv = { GIT_CEILING_DIRECTORIES: tmp, ...spec.env };
     const launcher: string[] = [];
     if (ccache) {
       // Relative paths under the build folder: a rebuild (same folder or another) hits the cache.

@@ -183,12 +183,17 @@ async function ensureBuildFor(
   if (existing && !opts.rebuild) return toResult(existing, backend, false);
   const { progress } = opts;
   const started = Date.now();
-  progress.info(`building llama.cpp ${LLAMA_CPP.tag} with the Qwen3-ASR patch for ${backend.toUpperCase()} (first run only; several minutes)`);
+  progress.info(
+    existing
+      ? `rebuilding llama.cpp ${LLAMA_CPP.tag} with the Qwen3-ASR patch for ${backend.toUpperCase()}`
+      : `building llama.cpp ${LLAMA_CPP.tag} with the Qwen3-ASR patch for ${backend.toUpperCase()} (first run only; several minutes)`,
+  );
   const build = await buildWithCMake({
     cacheRoot: opts.cacheRoot,
     key,
     targets: { ...TARGETS },
-    cmakeArgs: cmakeOptionsFor(backend),
+    // --version then names the base tree and our patch (the build folder has no .git to ask).
+    cmakeArgs: [...cmakeOptionsFor(backend), `-DLLAMA_BUILD_COMMIT=${LLAMA_CPP.tree.slice(0, 8)}+qwen3asr.${inputs.patchSha256.slice(0, 8)}`],
     label: 'llama.cpp',
     rebuild: opts.rebuild,
     progress,

@@ -74,6 +74,7 @@ export function createProgress(level: LogLevel, stream: NodeJS.WriteStream = pro
     },
     info: (line) => write(`${prefix}${line}`),
     warn: (line) => {
+      if (level === 'quiet') return;
       if (spinner?.isSpinning) {
         spinner.clear();
         stream.write(`${prefix}warning: ${line}\n`);
