@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { execa, ExecaError } from 'execa';
 import { SAMPLE_RATE, type Audio } from './audio.js';
 import { interruptSignal, trackChild } from '../util/cleanup.js';
 import { InterruptedError } from '../errors.js';
+import { findOnPath, isExecutable } from '../util/which.js';
 
 /** Where an ffmpeg binary came from, for messages and `doctor`. */
 export type FfmpegSource = 'option' | 'ffmpeg-static' | 'PATH';
@@ -27,7 +26,7 @@ export function findFfmpeg(explicit: string | null, env: NodeJS.ProcessEnv = pro
   if (explicit) return { path: explicit, source: 'option' };
   const fromPackage = ffmpegStaticPath();
   if (fromPackage && isExecutable(fromPackage)) return { path: fromPackage, source: 'ffmpeg-static' };
-  const onPath = searchPath(process.platform === 'win32' ? 'ffmpeg.exe' : 'ffmpeg', env);
+  const onPath = findOnPath('ffmpeg', env);
   return onPath ? { path: onPath, source: 'PATH' } : null;
 }
 
@@ -41,23 +40,6 @@ function ffmpegStaticPath(): string | null {
   }
 }
 
-export function searchPath(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return null;
-}
-
-function isExecutable(p: string): boolean {
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** Why ffmpeg could not decode an input, as one phrase for the user. */
 export class FfmpegDecodeError extends Error {}

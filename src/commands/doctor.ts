@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { BACKENDS, findBuild, listBuilds, cachedSourceDir, type BackendChoice } from '../build/index.js';
 import { detectBackends, pickAuto } from '../build/backend.js';
@@ -11,24 +10,7 @@ import { MIN_CMAKE } from '../build/pinned.js';
 import { gitInstallHint } from '../build/source.js';
 import { cacheHome } from '../util/paths.js';
 import { loggingOptions } from './options.js';
-
-export interface FfmpegLocation {
-  path: string;
-  from: 'option' | 'ffmpeg-static' | 'PATH';
-}
-
-/** ffmpeg, in order: --ffmpeg / QWEN3ASR_FFMPEG, the optional ffmpeg-static package, PATH. */
-export function locateFfmpeg(explicit?: string | null): FfmpegLocation | null {
-  if (explicit) return { path: explicit, from: 'option' };
-  try {
-    const p = createRequire(import.meta.url)('ffmpeg-static') as string | null;
-    if (p && fs.existsSync(p)) return { path: p, from: 'ffmpeg-static' };
-  } catch {
-    // optional dependency not installed
-  }
-  const onPath = findOnPath('ffmpeg');
-  return onPath ? { path: onPath, from: 'PATH' } : null;
-}
+import { findFfmpeg } from '../audio/ffmpeg.js';
 
 type Status = 'ok' | 'missing' | 'warn' | 'info';
 interface Check {
@@ -80,15 +62,15 @@ export async function runDoctor(opts: { ffmpeg?: string | null; backend?: Backen
   const nodeOk = versionAtLeast(process.versions.node, '20.5');
   checks.push({ name: 'node', status: nodeOk ? 'ok' : 'missing', detail: `${process.version} at ${process.execPath}`, hint: nodeOk ? undefined : 'qwen3asr needs Node.js 20.5 or newer' });
 
-  const ff = locateFfmpeg(opts.ffmpeg);
+  const ff = findFfmpeg(opts.ffmpeg ?? null);
   if (!ff) {
     checks.push({ name: 'ffmpeg', status: 'missing', detail: 'not found (--ffmpeg, QWEN3ASR_FFMPEG, ffmpeg-static, PATH)', hint: process.platform === 'darwin' ? 'brew install ffmpeg' : process.platform === 'win32' ? 'winget install ffmpeg' : 'sudo apt-get install ffmpeg' });
   } else {
     const v = await tryOutput(ff.path, ['-version']);
     checks.push(
       v
-        ? { name: 'ffmpeg', status: 'ok', detail: `${v.split('\n')[0].replace(/ Copyright.*/, '')} (${ff.path}, from ${ff.from})` }
-        : { name: 'ffmpeg', status: 'missing', detail: `${ff.path} (from ${ff.from}) does not run`, hint: 'fix --ffmpeg / QWEN3ASR_FFMPEG or install ffmpeg' },
+        ? { name: 'ffmpeg', status: 'ok', detail: `${v.split('\n')[0].replace(/ Copyright.*/, '')} (${ff.path}, from ${ff.source})` }
+        : { name: 'ffmpeg', status: 'missing', detail: `${ff.path} (from ${ff.source}) does not run`, hint: 'fix --ffmpeg / QWEN3ASR_FFMPEG or install ffmpeg' },
     );
   }
 
