@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { InterruptedError } from '../errors.js';
 import { NO_DOWNLOAD_PROGRESS, type DownloadProgress } from './download-progress.js';
-import { requestFrom } from './http-range.js';
+import { discard, requestFrom } from './http-range.js';
 import { dispatcherFor } from './proxy.js';
 
 /**
@@ -132,6 +132,10 @@ async function attempt(req: DownloadRequest, dispatcher: Dispatcher, options: Do
         res.status >= 500 || res.status === 408 || res.status === 429,
       );
     case 'body': {
+      if (req.expectedBytes !== null && res.total !== null && res.total !== req.expectedBytes) {
+        await discard(res.body);
+        throw new DownloadFailure(`the server's file is ${res.total} bytes, not the ${req.expectedBytes} expected`, false);
+      }
       progress.begin(res.start, res.total);
       const count = new Transform({
         transform(chunk: Buffer, _enc, cb) {

@@ -35,6 +35,15 @@ export function parseContentRange(v: string | null): { start: number | null; tot
   return { start: m[1] === undefined ? null : Number(m[1]), total: m[2] === '*' ? null : Number(m[2]) };
 }
 
+/** Reads and drops a body we do not want (an error page), so the connection is left clean. */
+export async function discard(body: Readable & { dump?: () => Promise<void> }): Promise<void> {
+  try {
+    await (body.dump ? body.dump() : body.destroy());
+  } catch {
+    // the body was only ever going to be thrown away
+  }
+}
+
 export async function requestFrom(url: string, offset: number, options: RangeRequestOptions): Promise<RangeResponse> {
   const res = await request(url, {
     method: 'GET',
@@ -62,10 +71,10 @@ export async function requestFrom(url: string, offset: number, options: RangeReq
       return { kind: 'body', start: offset, total, body: res.body };
     }
     // A range we did not ask for: drop it and fetch the whole file.
-    res.body.destroy();
+    await discard(res.body);
     return { kind: 'range-rejected' };
   }
-  res.body.destroy();
+  await discard(res.body);
   if (status === 416) {
     const total = parseContentRange(header(headers, 'content-range'))?.total ?? null;
     return total !== null && total === offset ? { kind: 'already-complete', total } : { kind: 'range-rejected' };
