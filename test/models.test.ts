@@ -484,3 +484,29 @@ describe('the CLI (compiled)', () => {
     expect(BIN).toMatch(/qwen3asr\.js$/);
   });
 });
+
+describe('Ctrl-C in the real CLI', () => {
+  it('SIGINT stops a pull with exit 130, keeps the .part and no lock, and a later pull resumes', async () => {
+    const home = freshHome();
+    server.files.set(ZERO_SIXB.text, TEXT);
+    server.files.set(ZERO_SIXB.mmproj, MMPROJ);
+    server.behaviours.set(ZERO_SIXB.text, [{ kind: 'stall', bytes: 40_000 }, { kind: 'normal' }]);
+    const child = execa(process.execPath, [BIN, 'models', 'pull', '0.6b'], { reject: false, env: { QWEN3ASR_HOME: home, QWEN3ASR_MODEL_BASE_URL: base } });
+    const part = path.join(home, 'models', '0.6b', `${ZERO_SIXB.text}.part`);
+    while (!fs.existsSync(part) || fs.statSync(part).size < 40_000) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(String(r.stderr).trim()).toBe('qwen3asr: interrupted (Ctrl-C)');
+    expect(cacheFiles(home, '0.6b')).toEqual([`${ZERO_SIXB.text}.part`]);
+    expect(fs.existsSync(path.join(home, 'models', '.locks', '0.6b.lock'))).toBe(false);
+
+    const list = await runCli(['models', 'list'], { env: { QWEN3ASR_HOME: home } });
+    expect(list.stdout).toMatch(/^0\.6b \(default\)\s+~823 MB\s+partial\s/m);
+
+    const again = await runCli(['models', 'pull', '0.6b', '--quiet'], { env: { QWEN3ASR_HOME: home, QWEN3ASR_MODEL_BASE_URL: base } });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe('');
+    expect(server.requestsFor(ZERO_SIXB.text).map((x) => x.range)).toEqual([null, 'bytes=40000-']);
+  });
+});
