@@ -61,6 +61,12 @@ function cacheFiles(home: string, name: string): string[] {
   }
 }
 
+/** Waits until a download's .part holds `bytes` (the server stalls there). */
+async function partReaches(home: string, name: string, file: string, bytes: number): Promise<void> {
+  const part = path.join(home, 'models', name, `${file}.part`);
+  while (!fs.existsSync(part) || fs.statSync(part).size < bytes) await new Promise((r) => setTimeout(r, 5));
+}
+
 function tinyCatalog(opts: { textSha?: string | null; mmSha?: string | null; textBytes?: number | null } = {}): Catalog {
   return parseCatalog({
     defaultAlias: 'tiny',
@@ -145,19 +151,43 @@ describe('download', () => {
     server.files.set('tiny-text.gguf', TEXT);
     server.files.set('tiny-mmproj.gguf', MMPROJ);
     const half = Math.floor(TEXT.length / 2);
-    server.behaviours.set('tiny-text.gguf', [{ kind: 'cut', bytes: half }, { kind: 'normal' }]);
+    server.behaviours.set('tiny-text.gguf', [{ kind: 'stall', bytes: half }, { kind: 'normal' }]);
     const { p } = pullTiny(home, tinyCatalog({ textSha: sha(TEXT), mmSha: sha(MMPROJ) }));
+    // Cut once the first half is on disk, so the test knows exactly where the resume must start.
+    await partReaches(home, 'tiny', 'tiny-text.gguf', half);
+    server.dropConnections();
     const r = await p;
     expect(r.downloaded).toBe(true);
     const reqs = server.requestsFor('tiny-text.gguf');
     expect(reqs.map((x) => x.status)).toEqual([200, 206]);
     expect(reqs[0].range).toBeNull();
     const start = Number(/^bytes=(\d+)-$/.exec(reqs[1].range ?? '')?.[1]);
-    expect(start).toBeGreaterThan(0);
-    expect(start).toBeLessThanOrEqual(half);
+    // Every byte that arrived before the cut was kept: the resume starts exactly there.
+    expect(reqs[0].bytesSent).toBe(half);
+    expect(start).toBe(half);
     expect(reqs[1].bytesSent).toBe(TEXT.length - start);
     expect(fs.readFileSync(r.model.textPath).equals(TEXT)).toBe(true);
     expect(fs.readFileSync(r.model.mmprojPath).equals(MMPROJ)).toBe(true);
+    expect(cacheFiles(home, 'tiny')).toEqual(['model.json', 'tiny-mmproj.gguf', 'tiny-text.gguf']);
+  });
+
+  it('a file changed on the server since the .part began is fetched whole (If-Range), not spliced', async () => {
+    const home = freshHome();
+    const v2 = textGguf({ width: 64, rows: 520 });
+    server.files.set('tiny-text.gguf', TEXT);
+    server.etags.set('tiny-text.gguf', '"v1"');
+    server.files.set('tiny-mmproj.gguf', MMPROJ);
+    server.behaviours.set('tiny-text.gguf', [{ kind: 'stall', bytes: 30_000 }, { kind: 'normal' }]);
+    const pending = pullTiny(home, tinyCatalog()).p;
+    await partReaches(home, 'tiny', 'tiny-text.gguf', 30_000);
+    server.files.set('tiny-text.gguf', v2);
+    server.etags.set('tiny-text.gguf', '"v2"');
+    server.dropConnections();
+    const r = await pending;
+    const reqs = server.requestsFor('tiny-text.gguf');
+    expect(reqs.map((x) => [x.status, x.ifRange])).toEqual([[200, null], [200, '"v1"']]);
+    expect(reqs[1].range).toMatch(/^bytes=\d+-$/);
+    expect(fs.readFileSync(r.model.textPath).equals(v2)).toBe(true);
     expect(cacheFiles(home, 'tiny')).toEqual(['model.json', 'tiny-mmproj.gguf', 'tiny-text.gguf']);
   });
 
@@ -165,8 +195,12 @@ describe('download', () => {
     const home = freshHome();
     server.files.set('tiny-text.gguf', TEXT);
     server.files.set('tiny-mmproj.gguf', MMPROJ);
-    server.behaviours.set('tiny-text.gguf', [{ kind: 'cut', bytes: 1000 }, { kind: 'ignore-range' }]);
-    const r = await pullTiny(home, tinyCatalog()).p;
+    server.behaviours.set('tiny-text.gguf', [{ kind: 'stall', bytes: 1000 }, { kind: 'ignore-range' }]);
+    const pending = pullTiny(home, tinyCatalog()).p;
+    await partReaches(home, 'tiny', 'tiny-text.gguf', 1000);
+    server.dropConnections();
+    const r = await pending;
+    expect(server.requestsFor('tiny-text.gguf')[1].range).toBe('bytes=1000-');
     expect(server.requestsFor('tiny-text.gguf').map((x) => x.status)).toEqual([200, 200]);
     expect(fs.readFileSync(r.model.textPath).equals(TEXT)).toBe(true);
   });

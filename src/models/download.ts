@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { InterruptedError } from '../errors.js';
 import { NO_DOWNLOAD_PROGRESS, type DownloadProgress } from './download-progress.js';
@@ -82,6 +80,19 @@ export function classify(err: unknown): DownloadFailure {
   return new DownloadFailure(message, false);
 }
 
+/** Beside the .part: the validator of the response it started with (see If-Range). */
+export function validatorPath(partPath: string): string {
+  return `${partPath}.etag`;
+}
+
+function readValidator(partPath: string): string | null {
+  try {
+    return fs.readFileSync(validatorPath(partPath), 'utf8') || null;
+  } catch {
+    return null;
+  }
+}
+
 function partSize(p: string): number {
   try {
     return fs.statSync(p).size;
@@ -118,13 +129,19 @@ async function attempt(req: DownloadRequest, dispatcher: Dispatcher, options: Do
   }
   if (req.expectedBytes !== null && offset === req.expectedBytes) return 'done';
 
-  const res = await requestFrom(req.url, offset, { dispatcher, signal: options.signal, timeoutMs: options.timeoutMs ?? 30_000 });
+  const res = await requestFrom(req.url, offset, {
+    dispatcher,
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? 30_000,
+    ifRange: readValidator(req.partPath),
+  });
   switch (res.kind) {
     case 'already-complete':
       return 'done';
     case 'range-rejected':
       // Our .part is not a prefix of what the server has: start again from nothing.
       fs.rmSync(req.partPath, { force: true });
+      fs.rmSync(validatorPath(req.partPath), { force: true });
       throw new DownloadFailure('the server rejected the resume range', true);
     case 'http-error':
       throw new DownloadFailure(
@@ -136,16 +153,22 @@ async function attempt(req: DownloadRequest, dispatcher: Dispatcher, options: Do
         await discard(res.body);
         throw new DownloadFailure(`the server's file is ${res.total} bytes, not the ${req.expectedBytes} expected`, false);
       }
+      if (res.start === 0) {
+        if (res.validator) fs.writeFileSync(validatorPath(req.partPath), res.validator);
+        else fs.rmSync(validatorPath(req.partPath), { force: true });
+      }
       progress.begin(res.start, res.total);
-      const count = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
+      // Each chunk is awaited onto disk before the next is read: whatever arrived before a cut
+      // or a Ctrl-C is in the .part, so the resume offset is exact.
+      const fh = await fs.promises.open(req.partPath, res.start === 0 ? 'w' : 'a');
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          await fh.write(chunk);
           progress.add(chunk.length);
-          cb(null, chunk);
-        },
-      });
-      // start 0 on a resume means the server ignored Range and sends it all: overwrite.
-      const out = fs.createWriteStream(req.partPath, { flags: res.start === 0 ? 'w' : 'a' });
-      await pipeline(res.body, count, out, { signal: options.signal });
+        }
+      } finally {
+        await fh.close();
+      }
       const size = partSize(req.partPath);
       if (res.total !== null && size < res.total) throw new DownloadFailure('connection lost', true);
       return 'done';

@@ -4,7 +4,7 @@ import { request, type Dispatcher } from 'undici';
 /** What one GET (with `Range: bytes=<offset>-` when resuming) can lead to. */
 export type RangeResponse =
   /** Bytes to write from `start`: 0 for a full response (200, server ignored the range), offset for a 206. */
-  | { readonly kind: 'body'; readonly start: number; readonly total: number | null; readonly body: Readable }
+  | { readonly kind: 'body'; readonly start: number; readonly total: number | null; readonly validator: string | null; readonly body: Readable }
   /** 416 with the file's total equal to what we have: the .part is already whole. */
   | { readonly kind: 'already-complete'; readonly total: number }
   /** 416 that does not confirm our size: the .part does not belong to this file; start over. */
@@ -16,6 +16,18 @@ export interface RangeRequestOptions {
   readonly signal?: AbortSignal;
   /** Time allowed for the response headers and between body chunks. */
   readonly timeoutMs: number;
+  /**
+   * The validator (strong ETag or Last-Modified) of the response the .part began with: sent as
+   * If-Range, so a file changed on the server since comes back whole (200) instead of spliced.
+   */
+  readonly ifRange?: string | null;
+}
+
+/** What identifies this version of the file: a strong ETag, else Last-Modified. */
+function validatorOf(headers: Record<string, string | string[] | undefined>): string | null {
+  const etag = header(headers, 'etag');
+  if (etag && !etag.startsWith('W/')) return etag;
+  return header(headers, 'last-modified');
 }
 
 const REASONS: Record<number, string> = {
@@ -57,18 +69,19 @@ export async function requestFrom(url: string, offset: number, options: RangeReq
       // A compressed body would make byte offsets meaningless for resuming.
       'accept-encoding': 'identity',
       ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
+      ...(offset > 0 && options.ifRange ? { 'if-range': options.ifRange } : {}),
     },
   });
   const { statusCode: status, headers } = res;
   const length = header(headers, 'content-length');
   if (status === 200) {
-    return { kind: 'body', start: 0, total: length === null ? null : Number(length), body: res.body };
+    return { kind: 'body', start: 0, total: length === null ? null : Number(length), validator: validatorOf(headers), body: res.body };
   }
   if (status === 206) {
     const range = parseContentRange(header(headers, 'content-range'));
     if (offset > 0 && range?.start === offset) {
       const total = range.total ?? (length === null ? null : offset + Number(length));
-      return { kind: 'body', start: offset, total, body: res.body };
+      return { kind: 'body', start: offset, total, validator: validatorOf(headers), body: res.body };
     }
     // A range we did not ask for: drop it and fetch the whole file.
     await discard(res.body);

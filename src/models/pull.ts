@@ -5,8 +5,8 @@ import type { Log, LogLevel } from '../util/log.js';
 import { fileUrl, loadCatalog, type Catalog, type CatalogFile, type CatalogModel, type Role } from './catalog.js';
 import { lockPath, modelDir, readCached, writeManifest, type CachedModel, type ManifestFile } from './cache.js';
 import { createDownloadProgress, formatBytes } from './download-progress.js';
-import { DownloadFailure, downloadToPart } from './download.js';
-import { dispatcherFor } from './proxy.js';
+import { DownloadFailure, downloadToPart, validatorPath } from './download.js';
+import { dispatcherFor, proxyFor } from './proxy.js';
 import { withLock } from './lock.js';
 import { validateModelPair } from './validate.js';
 import { checkFile } from './verify.js';
@@ -32,6 +32,17 @@ export interface PullResult {
 /** The two ways to get going without a download, for every "could not fetch" message. */
 export function provideYourselfHint(alias: string): string {
   return `provide the files yourself: --model TEXT.gguf --mmproj MMPROJ.gguf, or \`qwen3asr models import TEXT.gguf MMPROJ.gguf --as ${alias}\``;
+}
+
+/** A proxy URL for a message: without the password it may carry. */
+function redact(proxy: string): string {
+  try {
+    const u = new URL(proxy);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return proxy;
+  }
 }
 
 interface PlannedFile {
@@ -81,7 +92,10 @@ export async function pullModel(entry: CatalogModel, options: PullOptions): Prom
 
       for (const f of files) await fetchOne(f, entry, options, env);
       const verified = await verifyAll(files, entry, options.signal);
-      for (const f of files) fs.renameSync(f.partPath, f.finalPath);
+      for (const f of files) {
+        fs.renameSync(f.partPath, f.finalPath);
+        fs.rmSync(validatorPath(f.partPath), { force: true });
+      }
       writeManifest(modelDir(entry.alias, env), {
         version: 1,
         name: entry.alias,
@@ -119,7 +133,9 @@ async function fetchOne(f: PlannedFile, entry: CatalogModel, options: PullOption
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
     if (err instanceof DownloadFailure) {
-      throw new UserError(`could not download ${f.file.name} from ${f.url}: ${err.reason}`, { hint: provideYourselfHint(entry.alias), cause: err });
+      const proxy = proxyFor(f.url, env);
+      const via = proxy ? ` (through the proxy ${redact(proxy)})` : '';
+      throw new UserError(`could not download ${f.file.name} from ${f.url}${via}: ${err.reason}`, { hint: provideYourselfHint(entry.alias), cause: err });
     }
     throw err;
   } finally {
@@ -133,6 +149,7 @@ async function verifyAll(files: PlannedFile[], entry: CatalogModel, signal: Abor
     const check = await checkFile(f.partPath, f.file, signal);
     if (!check.ok) {
       fs.rmSync(f.partPath, { force: true });
+      fs.rmSync(validatorPath(f.partPath), { force: true });
       throw new UserError(`${f.file.name} from ${f.url} is corrupt (${check.problem}); it was deleted`, {
         hint: 'run the command again to download it afresh; if this repeats, the server or mirror has a different file',
       });
@@ -141,7 +158,10 @@ async function verifyAll(files: PlannedFile[], entry: CatalogModel, signal: Abor
   try {
     validateModelPair(files[0].partPath, files[1].partPath, { text: files[0].file.name, mmproj: files[1].file.name });
   } catch (err) {
-    for (const f of files) fs.rmSync(f.partPath, { force: true });
+    for (const f of files) {
+      fs.rmSync(f.partPath, { force: true });
+      fs.rmSync(validatorPath(f.partPath), { force: true });
+    }
     if (err instanceof UserError) {
       throw new UserError(`${err.message} (downloaded for ${entry.alias}; the files were deleted)`, { hint: err.hint, cause: err });
     }

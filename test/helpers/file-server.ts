@@ -6,18 +6,17 @@ export type Behaviour =
   | { readonly kind: 'normal' }
   /** Answers with this HTTP status and no file. */
   | { readonly kind: 'status'; readonly code: number }
-  /** Sends the first `bytes` of a full response, then cuts the connection. */
-  | { readonly kind: 'cut'; readonly bytes: number }
   /** Ignores Range: always answers 200 with the whole file. */
   | { readonly kind: 'ignore-range' }
   /** Waits before answering (to make two clients overlap). */
   | { readonly kind: 'slow'; readonly delayMs: number }
-  /** Sends `bytes`, then stalls without closing (to interrupt a client mid-transfer). */
+  /** Sends `bytes`, then stalls without closing: the test then cuts (dropConnections) or interrupts. */
   | { readonly kind: 'stall'; readonly bytes: number };
 
 export interface RequestRecord {
   readonly path: string;
   readonly range: string | null;
+  readonly ifRange: string | null;
   readonly status: number;
   bytesSent: number;
 }
@@ -25,6 +24,8 @@ export interface RequestRecord {
 /** A loopback HTTP server for test files, counting every request and byte it serves. */
 export class FileServer {
   readonly files = new Map<string, Buffer>();
+  /** Strong ETags by file name: sent, and honoured in If-Range. */
+  readonly etags = new Map<string, string>();
   readonly behaviours = new Map<string, Behaviour[]>();
   readonly requests: RequestRecord[] = [];
   private server = http.createServer((req, res) => this.handle(req, res));
@@ -44,12 +45,18 @@ export class FileServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Cuts every open connection (the way a flaky network does). */
+  dropConnections(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
   requestsFor(name: string): RequestRecord[] {
     return this.requests.filter((r) => r.path === `/models/${name}`);
   }
 
   reset(): void {
     this.files.clear();
+    this.etags.clear();
     this.behaviours.clear();
     this.requests.length = 0;
   }
@@ -65,7 +72,8 @@ export class FileServer {
     const name = decodeURIComponent(url.pathname.replace(/^\/models\//, ''));
     const range = req.headers.range ?? null;
     const file = this.files.get(name);
-    const record: RequestRecord = { path: url.pathname, range, status: 0, bytesSent: 0 };
+    const ifRange = (req.headers['if-range'] as string | undefined) ?? null;
+    const record: RequestRecord = { path: url.pathname, range, ifRange, status: 0, bytesSent: 0 };
     this.requests.push(record);
     if (!file) {
       record.status = 404;
@@ -79,7 +87,10 @@ export class FileServer {
       return;
     }
     if (b.kind === 'slow') await new Promise((r) => setTimeout(r, b.delayMs));
-    const m = range && b.kind !== 'ignore-range' ? /^bytes=(\d+)-$/.exec(range) : null;
+    const etag = this.etags.get(name);
+    // If-Range naming another version: the range no longer applies, send the whole new file.
+    const rangeValid = ifRange === null || ifRange === etag;
+    const m = range && rangeValid && b.kind !== 'ignore-range' ? /^bytes=(\d+)-$/.exec(range) : null;
     const start = m ? Number(m[1]) : 0;
     if (m && start >= file.length) {
       record.status = 416;
@@ -91,14 +102,13 @@ export class FileServer {
     res.writeHead(record.status, {
       'content-length': String(body.length),
       'content-type': 'application/octet-stream',
+      ...(etag ? { etag } : {}),
       ...(m ? { 'content-range': `bytes ${start}-${file.length - 1}/${file.length}` } : {}),
     });
-    if (b.kind === 'cut' || b.kind === 'stall') {
+    if (b.kind === 'stall') {
       const part = body.subarray(0, b.bytes);
       record.bytesSent = part.length;
-      res.write(part, () => {
-        if (b.kind === 'cut') setTimeout(() => res.socket?.destroy(), 20);
-      });
+      res.write(part);
       return;
     }
     record.bytesSent = body.length;
