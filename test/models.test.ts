@@ -17,6 +17,9 @@ import { withLock } from '../src/models/lock.js';
 import { bypassesProxy, proxyFor } from '../src/models/proxy.js';
 import { parseContentRange } from '../src/models/http-range.js';
 import { validateModelPair } from '../src/models/validate.js';
+import { expectedMinimumSize, tensorBytes } from '../src/gguf/tensor-size.js';
+import { readGgufHeader } from '../src/gguf/read-header.js';
+import { ggufBytes } from './helpers/gguf.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-models-test-'));
 const server = new FileServer();
@@ -257,6 +260,19 @@ describe('download', () => {
     expect(server.requestsFor('tiny-text.gguf').map((r) => r.status)).toEqual([503, 502, 200]);
   });
 
+  it('a server that goes silent times out and the download resumes', async () => {
+    const home = freshHome();
+    server.files.set('tiny-text.gguf', TEXT);
+    server.files.set('tiny-mmproj.gguf', MMPROJ);
+    server.behaviours.set('tiny-text.gguf', [{ kind: 'stall', bytes: 20_000 }, { kind: 'normal' }]);
+    const { log } = capture();
+    const catalog = tinyCatalog();
+    const env = { QWEN3ASR_HOME: home, QWEN3ASR_MODEL_BASE_URL: base };
+    const r = await pullModel(catalog.models[0], { log, level: 'normal', env, catalog, backoffMs: 10, timeoutMs: 300 });
+    expect(server.requestsFor('tiny-text.gguf').map((x) => x.range)).toEqual([null, 'bytes=20000-']);
+    expect(fs.readFileSync(r.model.textPath).equals(TEXT)).toBe(true);
+  });
+
   it('persistent 5xx gives up after a few tries', async () => {
     const home = freshHome();
     server.files.set('tiny-text.gguf', TEXT);
@@ -312,6 +328,36 @@ describe('lock', () => {
     release();
     await Promise.all([first, second]);
     expect(order).toEqual(['first', 'second']);
+  });
+});
+
+describe('GGUF extent', () => {
+  it('knows the block sizes of the common types', () => {
+    const t = (type: number, shape: number[]) => tensorBytes({ name: 'x', type, shape, offset: 0n });
+    expect(t(0, [64, 2])).toBe(512n); // F32
+    expect(t(1, [64, 2])).toBe(256n); // F16
+    expect(t(30, [64, 2])).toBe(256n); // BF16
+    expect(t(8, [64, 2])).toBe(136n); // Q8_0: 34 bytes per 32
+    expect(t(12, [1024, 3])).toBe(1728n); // Q4_K: 144 bytes per 256
+    expect(t(14, [256, 1])).toBe(210n); // Q6_K
+    expect(t(23, [256, 1])).toBe(136n); // IQ4_XS
+    expect(t(999, [256, 1])).toBeNull();
+  });
+
+  it('the data offset honours general.alignment, and the extent ends at the last tensor', () => {
+    const file = write('aligned.gguf', ggufBytes({ 'general.architecture': 'qwen3', 'general.alignment': 64 }, [{ name: 'a', shape: [10] }, { name: 'b', shape: [8, 2] }], 64));
+    const h = readGgufHeader(file);
+    expect(h.dataOffset % 64n).toBe(0n);
+    // a: 40 bytes padded to 64; b: 64 bytes at offset 64.
+    expect(expectedMinimumSize(h)).toBe(h.dataOffset + 128n);
+    expect(BigInt(fs.statSync(file).size)).toBe(h.dataOffset + 128n);
+  });
+
+  it('a tensor of an unknown type skips the size check instead of guessing', () => {
+    const bytes = ggufBytes({ 'general.architecture': 'qwen3', 'qwen3.embedding_length': 64 }, [{ name: 'token_embd.weight', shape: [64, 4], type: 200 }]);
+    const file = write('unknown-type.gguf', bytes.subarray(0, bytes.length - 10));
+    expect(expectedMinimumSize(readGgufHeader(file))).toBeNull();
+    expect(() => validateModelPair(file, write('m.gguf', MMPROJ))).not.toThrow();
   });
 });
 

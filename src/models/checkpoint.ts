@@ -76,7 +76,7 @@ export async function checkpointModel(
   }
   options.log.info(`converting ${dir} to GGUF (${OUTTYPE}); this happens once, the result is cached`);
   const real = fs.realpathSync(dir);
-  return placeInCache(name, { text: '', mmproj: '' }, { kind: 'convert', checkpoint: real, outtype: OUTTYPE }, options, (outDir) =>
+  return placeInCache(name, { kind: 'convert', checkpoint: real, outtype: OUTTYPE }, options, (outDir) =>
     convert(real, { outDir, outtype: OUTTYPE, mmprojFormat: 'qwen3asr', signal: options.signal, log: options.log }),
   );
 }

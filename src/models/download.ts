@@ -40,12 +40,14 @@ export class DownloadFailure extends Error {
 }
 
 const TRANSIENT_CODES = new Set([
-  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ENETRESET',
+  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ENETRESET',
   'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
 ]);
 const PERMANENT_REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ENOTFOUND: 'host not found',
+  // What an offline machine usually gets from DNS: retrying only delays the message.
+  EAI_AGAIN: 'host not found (no network?)',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   CERT_HAS_EXPIRED: 'the server certificate has expired',

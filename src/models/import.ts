@@ -5,7 +5,7 @@ import { trackTempPath } from '../util/cleanup.js';
 import type { Log } from '../util/log.js';
 import { isValidName } from './catalog.js';
 import { lockPath, modelDir, modelsRoot, readCached, writeManifest, type CachedModel, type ManifestSource } from './cache.js';
-import { withLock } from './lock.js';
+import { ownerText, withLock } from './lock.js';
 import { validateModelPair } from './validate.js';
 
 export interface ImportOptions {
@@ -40,10 +40,10 @@ async function linkOrCopy(from: string, to: string): Promise<'linked' | 'copied'
  */
 export async function placeInCache(
   name: string,
-  files: { text: string; mmproj: string },
   source: ManifestSource,
   options: ImportOptions,
-  produce?: (stagingDir: string) => Promise<{ text: string; mmproj: string }>,
+  /** Gives the pair to cache: files anywhere (linked or copied in), or made inside `stagingDir` (moved). */
+  produce: (stagingDir: string) => Promise<{ text: string; mmproj: string }>,
 ): Promise<CachedModel> {
   const env = options.env ?? process.env;
   if (!isValidName(name)) {
@@ -51,7 +51,7 @@ export async function placeInCache(
   }
   return withLock(
     lockPath(name, env),
-    { signal: options.signal, onWait: (pid) => options.log.info(`waiting for another qwen3asr (pid ${pid}) that is working on ${name}...`) },
+    { signal: options.signal, onWait: (pid) => options.log.info(`waiting for ${ownerText(pid)} that is working on ${name}...`) },
     async () => {
       if (readCached(name, env)) {
         throw new UserError(`a model named ${name} is already in the cache`, { hint: `remove it first with \`qwen3asr models rm ${name}\`, or pick another name with --as` });
@@ -61,7 +61,7 @@ export async function placeInCache(
       fs.rmSync(staging, { recursive: true, force: true });
       fs.mkdirSync(staging, { recursive: true });
       try {
-        const src = produce ? await produce(staging) : files;
+        const src = await produce(staging);
         const textName = path.basename(src.text);
         let mmName = path.basename(src.mmproj);
         if (mmName === textName) mmName = `mmproj-${mmName}`;
@@ -110,7 +110,7 @@ export async function importModel(textPath: string, mmprojPath: string, name: st
   // Fail on a bad pair before anything is copied.
   validateModelPair(text, mmproj);
   const finalName = name ?? defaultImportName(text);
-  return placeInCache(finalName, { text, mmproj }, { kind: 'import', text, mmproj }, options);
+  return placeInCache(finalName, { kind: 'import', text, mmproj }, options, async () => ({ text, mmproj }));
 }
 
 /** `qwen3asr models rm`: true when something was removed (also an unfinished download). */
@@ -121,7 +121,7 @@ export async function removeModel(name: string, options: ImportOptions): Promise
   if (!fs.existsSync(dir)) return false;
   await withLock(
     lockPath(name, env),
-    { signal: options.signal, onWait: (pid) => options.log.info(`waiting for another qwen3asr (pid ${pid}) that is working on ${name}...`) },
+    { signal: options.signal, onWait: (pid) => options.log.info(`waiting for ${ownerText(pid)} that is working on ${name}...`) },
     async () => {
       // Rename first: a reader never sees a half-deleted model as cached.
       const doomed = path.join(modelsRoot(env), `.removing-${name}-${process.pid}`);

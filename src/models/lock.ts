@@ -72,6 +72,11 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** "another qwen3asr (pid N)", for waiting messages; pid 0 = not written yet. */
+export function ownerText(pid: number): string {
+  return pid > 0 ? `another qwen3asr (pid ${pid})` : 'another qwen3asr';
+}
+
 /** Holds the lock at `lockPath` while `fn` runs; waits for a live owner, takes over a dead one's. */
 export async function withLock<T>(lockPath: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   fs.mkdirSync(path.dirname(lockPath), { recursive: true });

@@ -7,7 +7,7 @@ import { lockPath, modelDir, readCached, writeManifest, type CachedModel, type M
 import { createDownloadProgress, formatBytes } from './download-progress.js';
 import { DownloadFailure, downloadToPart, validatorPath } from './download.js';
 import { dispatcherFor, proxyFor } from './proxy.js';
-import { withLock } from './lock.js';
+import { ownerText, withLock } from './lock.js';
 import { validateModelPair } from './validate.js';
 import { checkFile } from './verify.js';
 
@@ -18,9 +18,10 @@ export interface PullOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly signal?: AbortSignal;
   readonly catalog?: Catalog;
-  /** Test knobs: the retry count and first backoff. */
+  /** Test knobs: the retry count, first backoff, and how long a silent connection is given. */
   readonly retries?: number;
   readonly backoffMs?: number;
+  readonly timeoutMs?: number;
 }
 
 export interface PullResult {
@@ -83,7 +84,7 @@ export async function pullModel(entry: CatalogModel, options: PullOptions): Prom
 
   return withLock(
     lockPath(entry.alias, env),
-    { signal: options.signal, onWait: (pid) => log.info(`waiting for another qwen3asr (pid ${pid}) that is downloading ${entry.alias}...`) },
+    { signal: options.signal, onWait: (pid) => log.info(`waiting for ${ownerText(pid)} that is downloading ${entry.alias}...`) },
     async () => {
       // The process we waited for may have finished the job.
       const now = readCached(entry.alias, env);
@@ -128,6 +129,7 @@ async function fetchOne(f: PlannedFile, entry: CatalogModel, options: PullOption
         progress: createDownloadProgress(f.file.name, options.level),
         retries: options.retries,
         backoffMs: options.backoffMs,
+        timeoutMs: options.timeoutMs,
       },
     );
   } catch (err) {
