@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { FileServer, refusedBaseUrl } from './helpers/file-server.js';
+import { FileServer, refusedBaseUrl, startConnectProxy } from './helpers/file-server.js';
 import { mmprojGguf, textGguf } from './helpers/gguf.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { parseCatalog, fileUrl, type Catalog } from '../src/models/catalog.js';
@@ -271,6 +271,27 @@ describe('download', () => {
     const r = await pullModel(catalog.models[0], { log, level: 'normal', env, catalog, backoffMs: 10, timeoutMs: 300 });
     expect(server.requestsFor('tiny-text.gguf').map((x) => x.range)).toEqual([null, 'bytes=20000-']);
     expect(fs.readFileSync(r.model.textPath).equals(TEXT)).toBe(true);
+  });
+
+  it('goes through HTTP_PROXY, and not when NO_PROXY names the host', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      server.files.set('tiny-text.gguf', TEXT);
+      server.files.set('tiny-mmproj.gguf', MMPROJ);
+      const { log } = capture();
+      const catalog = tinyCatalog();
+      const env = { QWEN3ASR_HOME: freshHome(), QWEN3ASR_MODEL_BASE_URL: base, HTTP_PROXY: proxy.url };
+      await pullModel(catalog.models[0], { log, level: 'normal', env, catalog });
+      const hostPort = new URL(base).host;
+      expect(proxy.tunnels).toEqual([hostPort, hostPort]);
+
+      const direct = { ...env, QWEN3ASR_HOME: freshHome(), NO_PROXY: '127.0.0.1' };
+      await pullModel(catalog.models[0], { log, level: 'normal', env: direct, catalog });
+      expect(proxy.tunnels).toHaveLength(2);
+      expect(server.requests).toHaveLength(4);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('persistent 5xx gives up after a few tries', async () => {

@@ -84,7 +84,7 @@ export function classify(err: unknown): DownloadFailure {
 
 /** Beside the .part: the validator of the response it started with (see If-Range). */
 export function validatorPath(partPath: string): string {
-  return `${partPath}.etag`;
+  return `${partPath}.ifrange`;
 }
 
 function readValidator(partPath: string): string | null {
@@ -203,6 +203,7 @@ export async function downloadToPart(req: DownloadRequest, options: DownloadOpti
     }
   } finally {
     progress.stop();
-    if (!options.dispatcher) await dispatcher.close().catch(() => {});
+    // destroy, not close: nothing is left to finish, and close would wait on a stuck socket.
+    if (!options.dispatcher) await dispatcher.destroy().catch(() => {});
   }
 }

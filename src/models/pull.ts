@@ -141,7 +141,7 @@ async function fetchOne(f: PlannedFile, entry: CatalogModel, options: PullOption
     }
     throw err;
   } finally {
-    await dispatcher.close().catch(() => {});
+    await dispatcher.destroy().catch(() => {});
   }
 }
 
