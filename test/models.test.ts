@@ -81,6 +81,11 @@ function tinyCatalog(opts: { textSha?: string | null; mmSha?: string | null; tex
         text: { name: 'tiny-text.gguf', bytes: opts.textBytes ?? null, sha256: opts.textSha ?? null },
         mmproj: { name: 'tiny-mmproj.gguf', bytes: null, sha256: opts.mmSha ?? null },
       },
+      {
+        alias: 'tiny-f16',
+        text: { name: 'tiny-text-f16.gguf', bytes: null, sha256: null },
+        mmproj: { name: 'tiny-mmproj.gguf', bytes: null, sha256: opts.mmSha ?? null },
+      },
     ],
   });
 }
@@ -192,6 +197,20 @@ describe('download', () => {
     expect(reqs[1].range).toMatch(/^bytes=\d+-$/);
     expect(fs.readFileSync(r.model.textPath).equals(v2)).toBe(true);
     expect(cacheFiles(home, 'tiny')).toEqual(['model.json', 'tiny-mmproj.gguf', 'tiny-text.gguf']);
+  });
+
+  it('a file another cached model already has (a shared mmproj) is linked, not fetched', async () => {
+    const home = freshHome();
+    server.files.set('tiny-text.gguf', TEXT);
+    server.files.set('tiny-text-f16.gguf', textGguf({ width: 64, rows: 8 }));
+    server.files.set('tiny-mmproj.gguf', MMPROJ);
+    const catalog = tinyCatalog();
+    const env = { QWEN3ASR_HOME: home, QWEN3ASR_MODEL_BASE_URL: base };
+    const { log } = capture();
+    const a = await pullModel(catalog.models[0], { log, level: 'normal', env, catalog });
+    const b = await pullModel(catalog.models[1], { log, level: 'normal', env, catalog });
+    expect(server.requests.map((r) => r.path)).toEqual(['/models/tiny-text.gguf', '/models/tiny-mmproj.gguf', '/models/tiny-text-f16.gguf']);
+    expect(fs.statSync(b.model.mmprojPath).ino).toBe(fs.statSync(a.model.mmprojPath).ino);
   });
 
   it('a server that ignores Range makes the download start over, not append', async () => {

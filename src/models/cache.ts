@@ -130,3 +130,30 @@ export function partialFiles(name: string, env: NodeJS.ProcessEnv = process.env)
     return [];
   }
 }
+
+/**
+ * Hard link when source and cache share a filesystem (instant, no extra space: GGUF files are
+ * never modified in place), a copy otherwise (reflink where the filesystem can).
+ */
+export async function linkOrCopy(from: string, to: string): Promise<'linked' | 'copied'> {
+  try {
+    fs.linkSync(from, to);
+    return 'linked';
+  } catch {
+    await fs.promises.copyFile(from, to, fs.constants.COPYFILE_FICLONE);
+    return 'copied';
+  }
+}
+
+/**
+ * A cached file downloaded from `url` for another model (0.6b and 0.6b-f16 share their mmproj),
+ * so that it is linked rather than fetched again.
+ */
+export function cachedFileFrom(url: string, except: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const m of listCached(env)) {
+    if (m.name === except || m.manifest.source.kind !== 'catalog') continue;
+    if (m.manifest.source.text === url) return m.textPath;
+    if (m.manifest.source.mmproj === url) return m.mmprojPath;
+  }
+  return null;
+}

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { InterruptedError } from '../errors.js';
-import { NO_DOWNLOAD_PROGRESS, type DownloadProgress } from './download-progress.js';
+import { NO_DOWNLOAD_PROGRESS, formatBytes, type DownloadProgress } from './download-progress.js';
 import { discard, requestFrom } from './http-range.js';
 import { dispatcherFor } from './proxy.js';
 
@@ -34,6 +35,8 @@ export class DownloadFailure extends Error {
   constructor(
     readonly reason: string,
     readonly transient: boolean,
+    /** What to do, when it is not "get the files some other way". */
+    readonly hint?: string,
   ) {
     super(reason);
   }
@@ -92,6 +95,25 @@ function readValidator(partPath: string): string | null {
     return fs.readFileSync(validatorPath(partPath), 'utf8') || null;
   } catch {
     return null;
+  }
+}
+
+/** Fails before the transfer, not at the disk's last byte, when the file cannot fit. */
+function ensureSpace(partPath: string, bytes: number): void {
+  const dir = path.dirname(partPath);
+  let free: number;
+  try {
+    const st = fs.statfsSync(dir);
+    free = st.bavail * st.bsize;
+  } catch {
+    return; // no statfs here: find out the hard way
+  }
+  if (bytes > free) {
+    throw new DownloadFailure(
+      `not enough disk space: ${formatBytes(bytes)} more needed, ${formatBytes(free)} free in ${dir}`,
+      false,
+      'free some space, or point QWEN3ASR_HOME at a larger disk; the download resumes where it stopped',
+    );
   }
 }
 
@@ -159,6 +181,7 @@ async function attempt(req: DownloadRequest, dispatcher: Dispatcher, options: Do
         if (res.validator) fs.writeFileSync(validatorPath(req.partPath), res.validator);
         else fs.rmSync(validatorPath(req.partPath), { force: true });
       }
+      if (res.total !== null) ensureSpace(req.partPath, res.total - res.start);
       progress.begin(res.start, res.total);
       // Each chunk is awaited onto disk before the next is read: whatever arrived before a cut
       // or a Ctrl-C is in the .part, so the resume offset is exact.

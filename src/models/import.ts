@@ -4,7 +4,7 @@ import { UsageError, UserError } from '../errors.js';
 import { trackTempPath } from '../util/cleanup.js';
 import type { Log } from '../util/log.js';
 import { isValidName } from './catalog.js';
-import { lockPath, modelDir, modelsRoot, readCached, writeManifest, type CachedModel, type ManifestSource } from './cache.js';
+import { linkOrCopy, lockPath, modelDir, modelsRoot, readCached, writeManifest, type CachedModel, type ManifestSource } from './cache.js';
 import { ownerText, withLock } from './lock.js';
 import { validateModelPair } from './validate.js';
 
@@ -18,20 +18,6 @@ export interface ImportOptions {
 export function defaultImportName(textPath: string): string {
   const base = path.basename(textPath).replace(/\.gguf$/i, '').toLowerCase();
   return base.replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64) || 'imported';
-}
-
-/**
- * Hard link when source and cache share a filesystem (instant, no extra space: GGUF files are
- * never modified in place), a copy otherwise (reflink where the filesystem can).
- */
-async function linkOrCopy(from: string, to: string): Promise<'linked' | 'copied'> {
-  try {
-    fs.linkSync(from, to);
-    return 'linked';
-  } catch {
-    await fs.promises.copyFile(from, to, fs.constants.COPYFILE_FICLONE);
-    return 'copied';
-  }
 }
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { InterruptedError, UserError } from '../errors.js';
 import type { Log, LogLevel } from '../util/log.js';
 import { fileUrl, loadCatalog, type Catalog, type CatalogFile, type CatalogModel, type Role } from './catalog.js';
-import { lockPath, modelDir, readCached, writeManifest, type CachedModel, type ManifestFile } from './cache.js';
+import { cachedFileFrom, linkOrCopy, lockPath, modelDir, readCached, writeManifest, type CachedModel, type ManifestFile } from './cache.js';
 import { createDownloadProgress, formatBytes } from './download-progress.js';
 import { DownloadFailure, downloadToPart, validatorPath } from './download.js';
 import { dispatcherFor, proxyFor } from './proxy.js';
@@ -117,6 +117,13 @@ async function fetchOne(f: PlannedFile, entry: CatalogModel, options: PullOption
   // A verified file whose manifest was never written (interrupted right at the end): it
   // re-enters as a .part, which the server's 416 (or its known size) confirms without a transfer.
   if (fs.existsSync(f.finalPath) && !fs.existsSync(f.partPath)) fs.renameSync(f.finalPath, f.partPath);
+  const shared = fs.existsSync(f.partPath) ? null : cachedFileFrom(f.url, entry.alias, env);
+  if (shared) {
+    // Verified again below with the rest of the pair, like a download.
+    options.log.debug(`${f.file.name}: reusing ${shared}`);
+    await linkOrCopy(shared, f.partPath);
+    return;
+  }
   const size = f.file.bytes ?? f.file.approxBytes;
   options.log.debug(`downloading ${f.file.name}${size ? ` (${formatBytes(size)})` : ''} from ${f.url}`);
   const dispatcher = dispatcherFor(f.url, env);
@@ -137,7 +144,7 @@ async function fetchOne(f: PlannedFile, entry: CatalogModel, options: PullOption
     if (err instanceof DownloadFailure) {
       const proxy = proxyFor(f.url, env);
       const via = proxy ? ` (through the proxy ${redact(proxy)})` : '';
-      throw new UserError(`could not download ${f.file.name} from ${f.url}${via}: ${err.reason}`, { hint: provideYourselfHint(entry.alias), cause: err });
+      throw new UserError(`could not download ${f.file.name} from ${f.url}${via}: ${err.reason}`, { hint: err.hint ?? provideYourselfHint(entry.alias), cause: err });
     }
     throw err;
   } finally {
