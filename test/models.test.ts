@@ -561,6 +561,13 @@ describe('the CLI (compiled)', () => {
     // Same filesystem: hard links, not copies.
     expect(fs.statSync(p.stdout.split('\n')[0]).ino).toBe(fs.statSync(t).ino);
 
+    const json = JSON.parse((await runCli(['models', 'list', '--json'], env(home))).stdout);
+    expect(json.models.find((x: { name: string }) => x.name === 'mine')).toEqual({
+      name: 'mine', description: null, cached: true, partial: false, source: 'import',
+      text: path.join(home, 'models', 'mine', path.basename(t)), mmproj: path.join(home, 'models', 'mine', path.basename(m)), bytes: TEXT.length + MMPROJ.length,
+    });
+    expect(json.models[0]).toMatchObject({ name: '0.6b', cached: false, text: null });
+
     const rm = await runCli(['models', 'rm', 'mine'], env(home));
     expect(rm.code).toBe(0);
     expect(fs.existsSync(t)).toBe(true);

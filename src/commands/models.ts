@@ -44,6 +44,31 @@ function listText(): string {
   return `${table(rows)}\n\ncache: ${modelsRoot()}\n`;
 }
 
+/** For scripts: every catalog model and cached model, with paths where cached. */
+function listJson() {
+  const catalog = loadCatalog();
+  const cached = listCached();
+  const names = [...catalog.models.map((m) => m.alias), ...cached.map((c) => c.name).filter((n) => !findCatalogModel(n))];
+  return {
+    cache: modelsRoot(),
+    default: catalog.defaultAlias,
+    models: names.map((name) => {
+      const entry = findCatalogModel(name);
+      const c = cached.find((x) => x.name === name) ?? null;
+      return {
+        name,
+        description: entry?.description ?? null,
+        cached: c !== null,
+        partial: !c && partialFiles(name).length > 0,
+        source: c?.manifest.source.kind ?? 'catalog',
+        text: c ? c.textPath : null,
+        mmproj: c ? c.mmprojPath : null,
+        bytes: c ? c.manifest.text.bytes + c.manifest.mmproj.bytes : null,
+      };
+    }),
+  };
+}
+
 function pullCmd(): Command {
   return withLogging(new Command('pull').description('download a model into the cache (resumes an interrupted download)').argument('<alias>', 'a name from `qwen3asr models list`')).action(
     async (alias: string, opts: { quiet?: boolean; verbose?: boolean }) => {
@@ -103,9 +128,15 @@ function rmCmd(): Command {
 
 export function modelsCommand(): Command {
   const cmd = new Command('models').description('list, download, import and remove models');
-  cmd.addCommand(new Command('list').description('the models known and cached, and where the cache is').action(() => {
-    process.stdout.write(listText());
-  }), { isDefault: true });
+  cmd.addCommand(
+    new Command('list')
+      .description('the models known and cached, and where the cache is')
+      .addOption(new Option('--json', 'print the list as JSON'))
+      .action((opts: { json?: boolean }) => {
+        process.stdout.write(opts.json ? `${JSON.stringify(listJson(), null, 2)}\n` : listText());
+      }),
+    { isDefault: true },
+  );
   cmd.addCommand(pullCmd());
   cmd.addCommand(importCmd());
   cmd.addCommand(pathCmd());
