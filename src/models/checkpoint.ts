@@ -55,7 +55,8 @@ async function loadConverter(): Promise<ConvertCheckpoint | null> {
     const mod = (await import(specifier)) as { convertCheckpoint?: ConvertCheckpoint };
     return typeof mod.convertCheckpoint === 'function' ? mod.convertCheckpoint : null;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null;
+    // Only the converter itself being absent means "not available"; a dependency it lacks is a real error.
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes('convert/convert.js')) return null;
     throw err;
   }
 }
