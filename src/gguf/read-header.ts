@@ -19,7 +19,13 @@ export interface GgufHeader {
   readonly version: number;
   readonly metadata: ReadonlyMap<string, GgufValue>;
   readonly tensors: readonly GgufTensorInfo[];
+  /** Where tensor data starts: the header's end rounded up to `general.alignment` (default 32). */
+  readonly dataOffset: bigint;
+  /** The file's size on disk when the header was read. */
+  readonly fileSize: number;
 }
+
+const DEFAULT_ALIGNMENT = 32;
 
 export class GgufFormatError extends Error {}
 
@@ -37,6 +43,11 @@ class Reader {
   private buf = Buffer.alloc(0);
   private pos = 0; // position of buf[0] in the file
   private at = 0; // read cursor within buf
+
+  /** The file position of the next byte to be read. */
+  get offset(): number {
+    return this.pos + this.at;
+  }
 
   constructor(
     private readonly fd: number,
@@ -157,7 +168,12 @@ export function readGgufHeader(file: string): GgufHeader {
       for (let d = 0; d < dims; d++) shape.push(Number(r.u64()));
       tensors.push({ name, shape, type: r.u32(), offset: r.u64() });
     }
-    return { version, metadata, tensors };
+    const alignValue = metadata.get('general.alignment');
+    const alignment = typeof alignValue === 'number' && alignValue > 0 ? alignValue : DEFAULT_ALIGNMENT;
+    const end = BigInt(r.offset);
+    const a = BigInt(alignment);
+    const dataOffset = ((end + a - 1n) / a) * a;
+    return { version, metadata, tensors, dataOffset, fileSize: size };
   } finally {
     fs.closeSync(fd);
   }

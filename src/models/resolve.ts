@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { Log } from '../util/log.js';
+import { UsageError, UserError } from '../errors.js';
+import { interruptSignal } from '../util/cleanup.js';
+import type { Log, LogLevel } from '../util/log.js';
+import { readCached, type CachedModel } from './cache.js';
+import { findCatalogModel, isValidName, loadCatalog } from './catalog.js';
+import { checkpointModel, isCheckpointDir, type ConvertCheckpoint } from './checkpoint.js';
+import { pullModel } from './pull.js';
 import { validateModelPair, type ModelPair } from './validate.js';
 
 export interface ResolvedModel extends ModelPair {
@@ -9,8 +14,18 @@ export interface ResolvedModel extends ModelPair {
   readonly name: string;
 }
 
-function isPathLike(model: string): boolean {
-  return model.endsWith('.gguf') || model.includes('/') || model.includes(path.sep) || fs.existsSync(model);
+export interface ResolveOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly signal?: AbortSignal;
+  /** For the download bar; defaults to the log's level. */
+  readonly level?: LogLevel;
+  /** Injected converter (tests, or once src/convert/ is merged); else loaded on demand. */
+  readonly convert?: ConvertCheckpoint;
+}
+
+/** Something the user typed as a file path, rather than a name. */
+function looksLikePath(model: string): boolean {
+  return model.toLowerCase().endsWith('.gguf') || model.includes('/') || model.includes(path.sep) || model.startsWith('.');
 }
 
 /** An mmproj next to the text model: the one file in its folder whose name says mmproj. */
@@ -20,19 +35,54 @@ function siblingMmproj(textPath: string): string | null {
   return candidates.length === 1 ? path.join(dir, candidates[0]) : null;
 }
 
+function fromCache(m: CachedModel): ResolvedModel {
+  // Checked on every use: cheap (headers only), and catches a cache damaged since.
+  return { ...validateModelPair(m.textPath, m.mmprojPath), name: m.name };
+}
+
 /**
- * Turns `--model` / `--mmproj` into a validated pair of files. A path to a text GGUF takes its
- * encoder from `--mmproj`, or from the single `*mmproj*.gguf` beside it.
+ * Turns `--model` / `--mmproj` into a validated pair of files:
+ *  - a checkpoint folder (has config.json): converted once into the cache, then reused;
+ *  - a path to a text GGUF: its encoder from `--mmproj`, or the single `*mmproj*.gguf` beside it;
+ *  - a name: a model in the cache (pulled or imported), else a catalog alias, downloaded now.
  */
-export async function resolveModel(model: string, mmproj: string | null, log: Log): Promise<ResolvedModel> {
-  if (!isPathLike(model)) {
-    throw new UserError(`model '${model}' is not available here`, {
-      hint: 'give the files: --model TEXT.gguf --mmproj MMPROJ.gguf',
+export async function resolveModel(model: string, mmproj: string | null, log: Log, options: ResolveOptions = {}): Promise<ResolvedModel> {
+  const env = options.env ?? process.env;
+  const signal = options.signal ?? interruptSignal;
+  const isName = !looksLikePath(model) && isValidName(model);
+  const known = isName && (readCached(model, env) !== null || findCatalogModel(model) !== null);
+
+  if (!known && isCheckpointDir(model)) {
+    if (mmproj) throw new UsageError(`--mmproj does not go with a checkpoint folder (${model})`, 'the conversion makes its own mmproj; drop --mmproj');
+    return fromCache(await checkpointModel(model, { log, env, signal, convert: options.convert }));
+  }
+  if (known || (isName && !fs.existsSync(model))) {
+    if (mmproj) {
+      throw new UsageError(`--mmproj goes with a --model path, not the model name '${model}'`, 'give --model TEXT.gguf --mmproj MMPROJ.gguf, or just the name');
+    }
+    return byName(model, log, env, signal, options.level ?? log.level);
+  }
+  return byPath(model, mmproj, log);
+}
+
+async function byName(name: string, log: Log, env: NodeJS.ProcessEnv, signal: AbortSignal, level: LogLevel): Promise<ResolvedModel> {
+  const cached = readCached(name, env);
+  if (cached) return fromCache(cached);
+  const entry = findCatalogModel(name);
+  if (!entry) {
+    const aliases = loadCatalog().models.map((m) => m.alias).join(', ');
+    throw new UserError(`unknown model '${name}'`, {
+      hint: `use one of ${aliases} (see \`qwen3asr models list\`), a name from \`qwen3asr models import\`, or --model TEXT.gguf --mmproj MMPROJ.gguf`,
     });
   }
+  const { model } = await pullModel(entry, { log, level, env, signal });
+  return fromCache(model);
+}
+
+function byPath(model: string, mmproj: string | null, log: Log): ResolvedModel {
   const text = path.resolve(model);
   if (fs.existsSync(text) && fs.statSync(text).isDirectory()) {
-    throw new UserError(`--model ${model} is a folder`, { hint: 'give the text GGUF file, or convert a checkpoint folder first with `qwen3asr convert`' });
+    throw new UserError(`--model ${model} is a folder`, { hint: 'give the text GGUF file, or a Hugging Face checkpoint folder (with config.json)' });
   }
   const encoder = mmproj ? path.resolve(mmproj) : fs.existsSync(text) ? siblingMmproj(text) : null;
   if (!encoder) {

@@ -180,6 +180,11 @@ export async function withLock<T>(lockPath: string, opts: AcquireOptions, fn: ()
   }
 }
 
+/** "pid N" of a lock holder, for waiting messages; "pid unknown" while its lock is being written. */
+export function holderPid(holder: LockInfo | null): string {
+  return holder ? `pid ${holder.pid}` : 'pid unknown';
+}
+
 /** A short description of a lock holder for messages. */
 export function describeHolder(holder: LockInfo | null): string {
   if (!holder) return 'another process';
