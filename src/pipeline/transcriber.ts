@@ -9,9 +9,10 @@ import type { Log } from '../util/log.js';
 import { analyseSpeech } from '../mel/speech-regions.js';
 import { cutWindows } from '../windows/cut-windows.js';
 import { buildCues, fileLanguage } from '../cues/build-cues.js';
-import { subprocessWindowTranscriber } from '../runner/subprocess-runner.js';
+import { subprocessDecoder } from '../runner/subprocess-runner.js';
+import { guardedWindowTranscriber } from '../guards/guarded-transcriber.js';
 import { runWindows } from '../runner/run-windows.js';
-import { parseLanguage } from '../runner/languages.js';
+import { parseLanguagePolicy } from '../runner/languages.js';
 import { resolveModel } from '../models/resolve.js';
 import { ensureBuild } from '../build/index.js';
 import { createProgress } from './progress-bar.js';
@@ -32,7 +33,7 @@ function windowTimeoutMs(windowSeconds: number): number {
 }
 
 export async function createTranscriber(options: TranscribeOptions, log: Log): Promise<Transcriber> {
-  const language = options.language ? parseLanguage(options.language) : null;
+  const language = parseLanguagePolicy(options.language);
   const model = await resolveModel(options.model, options.mmproj, log);
   const build = await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal });
   const windowSeconds = options.windowSeconds ?? model.windowSeconds;
@@ -55,7 +56,12 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
       const windows = cutWindows(speech.regions, speech.loudness, { maxSeconds: windowSeconds, duration: speech.duration });
       log.debug(`${input}: ${speech.regions.length} speech regions, ${windows.length} windows`);
       const progress = createProgress(path.basename(input), windows.length, log.level);
-      const transcribeWindow = subprocessWindowTranscriber(setup, audio, { context: options.context, language });
+      const transcribeWindow = guardedWindowTranscriber(subprocessDecoder(setup, audio), {
+        context: options.context,
+        language,
+        quality: options.guard,
+        loudness: speech.loudness,
+      });
       let outcome;
       try {
         outcome = await runWindows(windows, transcribeWindow, jobs, (w) => progress.advance(w.end - w.start));
@@ -64,6 +70,14 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
       }
       for (const f of outcome.failures) {
         log.error(`${input}: window ${f.window.start.toFixed(1)}–${f.window.end.toFixed(1)} s failed: ${f.error}`);
+      }
+      for (const r of outcome.results) {
+        if (!r.guard || r.guard.outcome === 'clean') continue;
+        const what = r.guard.flags.map((f) => `${f.kind} (${f.detail})`).join(', ');
+        const steps = r.guard.attempts.slice(1).map((a) => a.step).join(' → ') || 'no step applied';
+        const message = `${input}: window ${r.window.start.toFixed(1)}–${r.window.end.toFixed(1)} s: ${what}; ${steps}: ${r.guard.outcome}`;
+        if (r.guard.outcome === 'marked') log.warn(message);
+        else log.debug(message);
       }
       return {
         input,
