@@ -18,6 +18,7 @@ import { bestAttempt, nextStep, runLadder, type Attempt, type Candidate, type De
 import { joinHalves, joinTexts, splitWindow } from '../src/guards/split.js';
 import { textUnits } from '../src/guards/units.js';
 import { parseLanguagePolicy } from '../src/runner/languages.js';
+import { parseOutput } from '../src/runner/parse-output.js';
 import { UsageError } from '../src/errors.js';
 
 const kinds = (text: string, speechSeconds: number, extra: Partial<CheckPolicy> & { stop?: 'eos' | 'limit'; language?: string | null } = {}): FlagKind[] =>
@@ -107,7 +108,9 @@ describe('other detectors', () => {
 
   it('flags too little text for long speech, and language None over speech', () => {
     expect(kinds('Yes.', 7)).toEqual(['too-little-text']);
-    expect(kinds('Yes.', 2)).toEqual([]);
+    expect(kinds('Yes.', 3)).toEqual([]);
+    // One short sentence over a long window of (energy-detected) speech is not flagged.
+    expect(kinds('Hello world.', 8)).toEqual([]);
     expect(kinds('是。', 7)).toEqual(['too-little-text']);
     expect(kinds('', 6, { language: null })).toEqual(['no-text']);
     // Short stretches of "speech" are often noise the model rightly ignores.
@@ -303,5 +306,14 @@ describe('--language policy', () => {
     expect(parseLanguagePolicy('en,english')).toEqual({ kind: 'forced', language: 'English' });
     expect(() => parseLanguagePolicy('en,xx')).toThrow(UsageError);
     expect(() => parseLanguagePolicy('auto,en')).toThrow(UsageError);
+  });
+});
+
+describe('parse-output after a broken loop', () => {
+  it('drops a restarted `language X<asr_text>` and control characters from the transcript', () => {
+    const raw = 'language English<asr_text>again and ag\x7flanguage English<asr_text>again and again<|im_end|>';
+    expect(parseOutput(raw, null)).toEqual({ language: 'English', text: 'again and ag again and again' });
+    expect(parseOutput('Hello world.<|im_end|>', 'English')).toEqual({ language: 'English', text: 'Hello world.' });
+    expect(parseOutput('language None<asr_text>', null)).toEqual({ language: null, text: '' });
   });
 });

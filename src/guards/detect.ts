@@ -150,12 +150,13 @@ export const MAX_LETTERS_PER_SECOND = 35;
 /** Room for one word said in a blip the detector timed short (~4 CJK characters). */
 export const RATE_SLACK_LETTERS = 10;
 /**
- * Less than this over a long stretch of speech means text went missing (a slow speaker with
- * pauses still makes ~6 letters/s; CJK: 0.8 characters/s).
+ * Less than this over a long stretch of speech means text went missing: a slow speaker with
+ * pauses still makes ~6 letters/s, so this is 6× below (CJK: 0.4 characters/s). Kept that low
+ * because the energy-based speech detector also counts music and noise as speech.
  */
-export const MIN_LETTERS_PER_SECOND = 2;
+export const MIN_LETTERS_PER_SECOND = 1;
 /** The low-rate check needs this much speech: short windows may hold a single word. */
-export const MIN_SPEECH_FOR_LOW_RATE = 3;
+export const MIN_SPEECH_FOR_LOW_RATE = 4;
 /**
  * An empty answer (`language None`) over this much detected speech is suspect. The detector is
  * energy-based and also fires on music, coughs and noise, so it takes several seconds of it.
