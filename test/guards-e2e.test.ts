@@ -21,12 +21,16 @@ import { floatWavBytes } from '../src/runner/window-wav.js';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-guards-e2e-'));
 let looping: SyntheticModel;
 let german: SyntheticModel;
+let leaking: SyntheticModel;
+// Four words whose tokens the tiny vocabulary can chain without repeating one (a scripted-model limit).
+const CONTEXT = 'The big red fox.';
 let talk: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
   looping = await ensureSyntheticModel('tiny', { script: { prefix: 'language English<asr_text>', loop: 'again and ' } });
   german = await ensureSyntheticModel('tiny', { script: 'language German<asr_text>Hallo Welt.<|im_end|>' });
+  leaking = await ensureSyntheticModel('tiny', { script: `language English<asr_text>${CONTEXT}<|im_end|>` });
   // Two sentences (~4.5 s each) with a clear pause: windows long enough for the split step.
   const s = script(sentences(2).map((t, i) => ({ pause: i === 0 ? 0.5 : 0.8, audio: speak(t) })), 0.5);
   talk = path.join(tmp, 'talk.wav');
@@ -100,6 +104,22 @@ describe('quality guards end to end', () => {
         { step: 'force-language', reason: ['language'], forcedLanguage: 'English', language: 'English', text: 'Hallo Welt.', flags: [] },
       ]);
       expect(w.guard.kept).toBe(1);
+    }
+  });
+
+  it('context copied into the output is flagged and the window decoded again without it', async () => {
+    const r = await runCli([talk, '-f', 'json', '-o', '-', '--context', CONTEXT, ...modelArgs(leaking)], { env });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    for (const w of json.windows) {
+      expect(w.guard.flags.map((f: { kind: string }) => f.kind)).toEqual(['context-leak']);
+      // The scripted model says the same without the context: then it was not copied from it.
+      expect(w.guard.attempts).toMatchObject([
+        { step: 'initial', flags: [{ kind: 'context-leak' }] },
+        { step: 'drop-context', reason: ['context-leak'], context: null, flags: [] },
+      ]);
+      expect(w.guard.outcome).toBe('repaired');
+      expect(w.text).toBe(CONTEXT);
     }
   });
 

@@ -226,6 +226,16 @@ describe('repair ladder', () => {
     const r = await runLadder(d.decode, config({ initial: { ...BASE, context }, policy: { context, allowed: null, quality: true }, speechSeconds: 2 }));
     expect(r.report.attempts.map((a) => a.step)).toEqual(['initial', 'drop-context']);
     expect(r.report.outcome).toBe('repaired');
+    expect(r.kept.text).toBe('Ann said hello to Bob.');
+  });
+
+  it('context words that come back without the context were spoken: repaired, same text', async () => {
+    const context = 'The speakers are Ann Lee and Bob Stone from Acme.';
+    const d = scripted(() => answer('The speakers are Ann Lee and Bob Stone.'));
+    const r = await runLadder(d.decode, config({ initial: { ...BASE, context }, policy: { context, allowed: null, quality: true }, speechSeconds: 2 }));
+    expect(r.report.flags.map((f) => f.kind)).toEqual(['context-leak']);
+    expect(r.report.attempts.map((a) => [a.step, a.flags.length])).toEqual([['initial', 1], ['drop-context', 0]]);
+    expect(r.report.outcome).toBe('repaired');
   });
 
   it('skips the split for a window that cannot be split', async () => {

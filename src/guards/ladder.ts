@@ -153,14 +153,18 @@ export function bestAttempt(attempts: readonly Attempt[]): number {
   return best;
 }
 
-function check(config: LadderConfig, c: Candidate): Flag[] {
-  return checkCandidate({ ...c, speechSeconds: config.speechSeconds }, config.policy);
+/**
+ * The checks of one decode. Leakage is checked against the context that decode was given: text
+ * that a decode without the context still produces was not copied from it (it is spoken).
+ */
+function check(config: LadderConfig, c: Candidate, settings: DecodeSettings): Flag[] {
+  return checkCandidate({ ...c, speechSeconds: config.speechSeconds }, { ...config.policy, context: settings.context });
 }
 
 /** Decodes the window, and when the decode is flagged, climbs the ladder. */
 export async function runLadder(decode: Decode, config: LadderConfig): Promise<{ readonly kept: Candidate; readonly report: GuardReport }> {
   const first = await decode(config.initial);
-  const initial: Attempt = { ...first, step: 'initial', reason: [], settings: config.initial, flags: check(config, first) };
+  const initial: Attempt = { ...first, step: 'initial', reason: [], settings: config.initial, flags: check(config, first, config.initial) };
   if (initial.flags.length === 0) return { kept: first, report: { flags: [], attempts: [], outcome: 'clean', kept: 0 } };
 
   const attempts: Attempt[] = [initial];
@@ -180,7 +184,7 @@ export async function runLadder(decode: Decode, config: LadderConfig): Promise<{
       attempts.push({ language: null, text: '', stop: 'eos', tokens: 0, step: next.step, reason: next.reason, settings: next.settings, flags: [], error });
       continue;
     }
-    last = { ...c, step: next.step, reason: next.reason, settings: next.settings, flags: check(config, c) };
+    last = { ...c, step: next.step, reason: next.reason, settings: next.settings, flags: check(config, c, next.settings) };
     attempts.push(last);
     if (last.flags.length === 0) {
       return { kept: c, report: { flags: initial.flags, attempts, outcome: 'repaired', kept: attempts.length - 1 } };
