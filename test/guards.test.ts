@@ -14,7 +14,7 @@ import {
   type CheckPolicy,
   type FlagKind,
 } from '../src/guards/detect.js';
-import { bestAttempt, nextStep, runLadder, type Attempt, type Candidate, type DecodeSettings, type LadderConfig } from '../src/guards/ladder.js';
+import { bestAttempt, nextStep, resumeLadder, runLadder, type Attempt, type Candidate, type DecodeSettings, type LadderConfig } from '../src/guards/ladder.js';
 import { joinHalves, joinTexts, splitWindow } from '../src/guards/split.js';
 import { textUnits } from '../src/guards/units.js';
 import { parseLanguagePolicy } from '../src/runner/languages.js';
@@ -261,6 +261,23 @@ describe('repair ladder', () => {
     expect(r.report.outcome).toBe('repaired');
     // After the failed step the ladder went on from the last real decode's settings.
     expect(d.calls[2]).toEqual({ ...BASE, split: true });
+  });
+
+  it('second pass: a marked window heard in another language than the file gets the file language', async () => {
+    const d = scripted((s) => (s.language === 'English' ? answer('Back to normal.', 'English') : answer('好'.repeat(40), 'Chinese', 'limit')));
+    const first = await runLadder(d.decode, config({ canSplit: false }));
+    expect(first.report.outcome).toBe('marked');
+    expect(first.report.attempts.map((a) => a.step)).toEqual(['initial', 'repetition-control']);
+    const second = await resumeLadder(d.decode, config({ canSplit: false, fileLanguage: 'English' }), first);
+    expect(second.report.attempts.map((a) => a.step)).toEqual(['initial', 'repetition-control', 'force-language']);
+    expect(second.report.attempts[2].settings).toEqual({ ...BASE, repetitionControl: true, language: 'English' });
+    expect(second.report.outcome).toBe('repaired');
+    expect(second.kept.text).toBe('Back to normal.');
+    // Same language as the file: nothing to force, nothing decoded.
+    const calls = d.calls.length;
+    const same = await resumeLadder(d.decode, config({ canSplit: false, fileLanguage: 'Chinese' }), first);
+    expect(same.report.outcome).toBe('marked');
+    expect(d.calls.length).toBe(calls);
   });
 
   it('decides steps without decoding (nextStep) and ranks candidates (bestAttempt)', () => {

@@ -75,6 +75,11 @@ export interface LadderConfig {
    * on) rather than an interruption or a bug (passed on). Default: none is.
    */
   readonly isDecodeFailure?: (err: unknown) => boolean;
+  /**
+   * Without a --language list: the language most of the file is in, once known (second pass
+   * over marked windows). A window the model heard in another language is then forced to it.
+   */
+  readonly fileLanguage?: string | null;
 }
 
 /**
@@ -101,15 +106,17 @@ const ACTS_ON: Record<Exclude<Step, 'initial'>, readonly FlagKind[]> = {
 const ORDER: readonly Exclude<Step, 'initial'>[] = ['repetition-control', 'split', 'drop-context', 'force-language'];
 
 /**
- * The language the force-language step prefills: the first allowed one, when the window came out
- * in a language outside the --language list. Otherwise none: at temperature 0, prefilling the
- * language the model named itself reproduces the same decode.
+ * The language the force-language step prefills: with a --language list, the first listed one
+ * when the window came out in a language outside it; without one, the file's language when it is
+ * known (the second pass) and differs from the window's. Otherwise none: at temperature 0,
+ * prefilling the language the model named itself reproduces the same decode.
  */
 export function languageToForce(config: LadderConfig, current: DecodeSettings, detected: string | null): string | null {
+  if (current.language !== null) return null;
   const allowed = config.policy.allowed;
-  if (!allowed || allowed.length === 0 || current.language !== null) return null;
-  if (detected !== null && allowed.includes(detected)) return null;
-  return allowed[0];
+  if (allowed && allowed.length > 0) return detected !== null && allowed.includes(detected) ? null : allowed[0];
+  const file = config.fileLanguage ?? null;
+  return file !== null && detected !== file ? file : null;
 }
 
 /** What the next step is after `done` steps, given the last decode; null: the ladder is over. */
@@ -162,14 +169,31 @@ function check(config: LadderConfig, c: Candidate, settings: DecodeSettings): Fl
 }
 
 /** Decodes the window, and when the decode is flagged, climbs the ladder. */
-export async function runLadder(decode: Decode, config: LadderConfig): Promise<{ readonly kept: Candidate; readonly report: GuardReport }> {
+export async function runLadder(decode: Decode, config: LadderConfig): Promise<LadderResult> {
   const first = await decode(config.initial);
   const initial: Attempt = { ...first, step: 'initial', reason: [], settings: config.initial, flags: check(config, first, config.initial) };
   if (initial.flags.length === 0) return { kept: first, report: { flags: [], attempts: [], outcome: 'clean', kept: 0 } };
+  return climb(decode, config, [initial]);
+}
 
-  const attempts: Attempt[] = [initial];
-  const done: Step[] = [];
-  let last = initial;
+export interface LadderResult {
+  readonly kept: Candidate;
+  readonly report: GuardReport;
+}
+
+/**
+ * Goes on with a marked window's ladder once more is known (config.fileLanguage): the steps it
+ * already took are not repeated. Clean and repaired windows are returned as they are.
+ */
+export async function resumeLadder(decode: Decode, config: LadderConfig, previous: LadderResult): Promise<LadderResult> {
+  if (previous.report.outcome !== 'marked') return previous;
+  return climb(decode, config, [...previous.report.attempts]);
+}
+
+async function climb(decode: Decode, config: LadderConfig, attempts: Attempt[]): Promise<LadderResult> {
+  const initial = attempts[0];
+  const done: Step[] = attempts.slice(1).map((a) => a.step);
+  let last = [...attempts].reverse().find((a) => a.error === undefined)!;
   for (;;) {
     const next = nextStep(config, last, done);
     if (!next) break;

@@ -56,7 +56,7 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
       const windows = cutWindows(speech.regions, speech.loudness, { maxSeconds: windowSeconds, duration: speech.duration });
       log.debug(`${input}: ${speech.regions.length} speech regions, ${windows.length} windows`);
       const progress = createProgress(path.basename(input), windows.length, log.level);
-      const transcribeWindow = guardedWindowTranscriber(subprocessDecoder(setup, audio), {
+      const guarded = guardedWindowTranscriber(subprocessDecoder(setup, audio), {
         context: options.context,
         language,
         quality: options.guard,
@@ -64,9 +64,19 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
       });
       let outcome;
       try {
-        outcome = await runWindows(windows, transcribeWindow, jobs, (w) => progress.advance(w.end - w.start));
+        outcome = await runWindows(windows, guarded.transcribe, jobs, (w) => progress.advance(w.end - w.start));
       } finally {
         progress.stop();
+      }
+      // Second pass: marked windows heard in another language than the rest of the file get the
+      // file's language forced (auto mode; a --language list is enforced in the first pass).
+      const marked = outcome.results.filter((r) => r.guard?.outcome === 'marked');
+      const majority = fileLanguage(outcome.results.filter((r) => r.guard?.outcome !== 'marked'));
+      if (marked.length > 0 && majority !== null) {
+        const byIndex = new Map(outcome.results.map((r) => [r.window.index, r]));
+        const second = await runWindows(marked.map((r) => r.window), (w) => guarded.resume(byIndex.get(w.index)!, majority), jobs);
+        for (const r of second.results) byIndex.set(r.window.index, r);
+        outcome = { results: [...byIndex.values()].sort((a, b) => a.window.index - b.window.index), failures: outcome.failures };
       }
       for (const f of outcome.failures) {
         log.error(`${input}: window ${f.window.start.toFixed(1)}–${f.window.end.toFixed(1)} s failed: ${f.error}`);
