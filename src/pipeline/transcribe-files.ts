@@ -102,7 +102,9 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
     const partial = outcomes.filter((o) => o.status === 'partial').length;
     const skipped = outcomes.filter((o) => o.status === 'skipped').length;
     const hard = outcomes.filter((o) => o.status === 'failed').length;
-    log.info(`${done} transcribed, ${partial ? `${partial} partly, ` : ''}${skipped} skipped, ${hard} failed`);
+    const flagged = outcomes.reduce((n, o) => n + ('guard' in o ? o.guard.flagged : 0), 0);
+    const guardNote = flagged > 0 ? `; quality guards flagged ${flagged} windows` : '';
+    log.info(`${done} transcribed, ${partial ? `${partial} partly, ` : ''}${skipped} skipped, ${hard} failed${guardNote}`);
   }
   return failed > 0 ? EXIT.failure : EXIT.ok;
 }
