@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FORMATS, type Format } from '../writers/index.js';
 import { loggingOptions, positiveInt, secondsInRange } from './options.js';
 import { UsageError } from '../errors.js';
+import { parseLanguagePolicy } from '../runner/languages.js';
 import { transcribeFiles, type TranscribeOptions } from '../pipeline/transcribe-files.js';
 
 function formatList(value: string): Format[] {
@@ -21,13 +22,14 @@ export function transcribeCommand(): Command {
     .argument('<inputs...>', "audio or video files, or '-' for stdin")
     .addOption(new Option('-f, --format <list>', 'output formats, comma-separated: txt,srt,vtt,json').argParser(formatList).default(['txt'] as Format[], 'txt'))
     .addOption(new Option('-o, --output-dir <dir>', "folder for the outputs (default: beside each input); '-' writes the one format to stdout"))
-    .addOption(new Option('-l, --language <name>', 'force the language (English, Chinese, ... or en, zh, ...); default: detect').env('QWEN3ASR_LANGUAGE'))
+    .addOption(new Option('-l, --language <auto|name|list>', 'auto (detect), one language to force (English, Chinese, ... or en, zh, ...), or a list to detect among (en,fr)').env('QWEN3ASR_LANGUAGE'))
     .addOption(new Option('--context <text>', 'names and jargon to help recognition (given to the model as the system prompt)'))
     .addOption(new Option('-m, --model <alias|path>', 'model alias (0.6b, 1.7b) or a text GGUF path').env('QWEN3ASR_MODEL').default('0.6b'))
     .addOption(new Option('--mmproj <path>', 'audio encoder GGUF to use with a --model path').env('QWEN3ASR_MMPROJ'))
     .addOption(new Option('-t, --threads <n>', 'CPU threads per model run').argParser(positiveInt('--threads')).env('QWEN3ASR_THREADS'))
     .addOption(new Option('-j, --jobs <n>', 'windows transcribed at once').argParser(positiveInt('--jobs')).env('QWEN3ASR_JOBS'))
     .addOption(new Option('--window-seconds <s>', 'longest window given to the model at once (default: the encoder window, 8 s)').argParser(secondsInRange('--window-seconds', 1, 30)))
+    .addOption(new Option('--no-guard', 'skip the per-window quality guards (loops, truncation, implausible text): one model call per window, for benchmarking'))
     .addOption(new Option('--force', 'overwrite existing outputs'))
     .addOption(new Option('--json', 'print a machine-readable summary of the run on stdout'))
     .addOption(new Option('--ffmpeg <path>', 'ffmpeg binary to decode inputs').env('QWEN3ASR_FFMPEG'))
@@ -49,12 +51,14 @@ function validate(inputs: string[], opts: Record<string, unknown>): TranscribeOp
   }
   if (toStdout && opts.json) throw new UsageError('-o - and --json both want stdout', 'drop one of them');
   if (inputs.filter((i) => i === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
+  parseLanguagePolicy((opts.language as string | undefined) ?? null); // a bad name is a usage error before any work
   if (opts.quiet && opts.verbose) throw new UsageError('--quiet and --verbose contradict each other', 'keep one');
   return {
     inputs,
     formats,
     output: toStdout ? { kind: 'stdout' } : { kind: 'files', dir: (opts.outputDir as string | undefined) ?? null },
     language: (opts.language as string | undefined) ?? null,
+    guard: opts.guard !== false,
     context: (opts.context as string | undefined) ?? null,
     model: opts.model as string,
     mmproj: (opts.mmproj as string | undefined) ?? null,

@@ -16,7 +16,10 @@ export interface TranscribeOptions {
   readonly inputs: readonly string[];
   readonly formats: readonly Format[];
   readonly output: Output;
+  /** auto, one language, or a comma-separated list (see parseLanguagePolicy). */
   readonly language: string | null;
+  /** Quality guards on (the default); false with --no-guard. */
+  readonly guard: boolean;
   readonly context: string | null;
   readonly model: string;
   readonly mmproj: string | null;
@@ -31,10 +34,18 @@ export interface TranscribeOptions {
   readonly log: LogLevel;
 }
 
+/** Windows the quality guards flagged: repaired by a retry, or marked (best candidate kept). */
+export interface GuardCounts {
+  readonly windows: number;
+  readonly flagged: number;
+  readonly repaired: number;
+  readonly marked: number;
+}
+
 type FileOutcome =
-  | { readonly input: string; readonly status: 'done'; readonly seconds: number; readonly outputs: string[] }
+  | { readonly input: string; readonly status: 'done'; readonly seconds: number; readonly outputs: string[]; readonly guard: GuardCounts }
   /** Written, but some windows failed: their time ranges have no text. */
-  | { readonly input: string; readonly status: 'partial'; readonly seconds: number; readonly outputs: string[]; readonly failedWindows: number }
+  | { readonly input: string; readonly status: 'partial'; readonly seconds: number; readonly outputs: string[]; readonly failedWindows: number; readonly guard: GuardCounts }
   | { readonly input: string; readonly status: 'skipped'; readonly reason: string }
   | { readonly input: string; readonly status: 'failed'; readonly error: string };
 
@@ -66,11 +77,15 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
       const written = writeOutputs(transcript, options, targets);
       const seconds = durationSeconds(audio);
       for (const p of written) log.info(`wrote ${p}`);
+      const guard = guardCounts(transcript);
+      if (guard.flagged > 0) {
+        log.info(`${input}: quality guards flagged ${guard.flagged} of ${guard.windows} windows: ${guard.repaired} repaired, ${guard.marked} marked (kept as the best of their retries)`);
+      }
       if (transcript.failures.length > 0) {
         log.error(`${input}: ${transcript.failures.length} of ${transcript.failures.length + transcript.windows.length} windows failed; the outputs lack their text`);
-        outcomes.push({ input, status: 'partial', seconds, outputs: written, failedWindows: transcript.failures.length });
+        outcomes.push({ input, status: 'partial', seconds, outputs: written, failedWindows: transcript.failures.length, guard });
       } else {
-        outcomes.push({ input, status: 'done', seconds, outputs: written });
+        outcomes.push({ input, status: 'done', seconds, outputs: written, guard });
       }
     } catch (err) {
       if (err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) throw err;
@@ -87,7 +102,9 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
     const partial = outcomes.filter((o) => o.status === 'partial').length;
     const skipped = outcomes.filter((o) => o.status === 'skipped').length;
     const hard = outcomes.filter((o) => o.status === 'failed').length;
-    log.info(`${done} transcribed, ${partial ? `${partial} partly, ` : ''}${skipped} skipped, ${hard} failed`);
+    const flagged = outcomes.reduce((n, o) => n + ('guard' in o ? o.guard.flagged : 0), 0);
+    const guardNote = flagged > 0 ? `; quality guards flagged ${flagged} windows` : '';
+    log.info(`${done} transcribed, ${partial ? `${partial} partly, ` : ''}${skipped} skipped, ${hard} failed${guardNote}`);
   }
   return failed > 0 ? EXIT.failure : EXIT.ok;
 }
@@ -108,6 +125,13 @@ function writeOutputs(t: Transcript, options: TranscribeOptions, targets: Map<Fo
 }
 
 
+export function guardCounts(t: Transcript): GuardCounts {
+  const outcomes = t.windows.map((w) => w.guard?.outcome ?? 'clean');
+  const repaired = outcomes.filter((o) => o === 'repaired').length;
+  const marked = outcomes.filter((o) => o === 'marked').length;
+  return { windows: t.windows.length, flagged: repaired + marked, repaired, marked };
+}
+
 function summary(outcomes: FileOutcome[], wallMs: number) {
   const audioSeconds = outcomes.reduce((s, o) => s + (o.status === 'done' || o.status === 'partial' ? o.seconds : 0), 0);
   return {
@@ -116,5 +140,7 @@ function summary(outcomes: FileOutcome[], wallMs: number) {
     wallSeconds: Math.round(wallMs) / 1000,
     realTimeFactor: audioSeconds > 0 ? Math.round((wallMs / 1000 / audioSeconds) * 1000) / 1000 : null,
     failed: outcomes.filter((o) => o.status === 'failed' || o.status === 'partial').length,
+    flaggedWindows: outcomes.reduce((s, o) => s + ('guard' in o ? o.guard.flagged : 0), 0),
+    markedWindows: outcomes.reduce((s, o) => s + ('guard' in o ? o.guard.marked : 0), 0),
   };
 }

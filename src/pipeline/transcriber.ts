@@ -9,9 +9,10 @@ import type { Log } from '../util/log.js';
 import { analyseSpeech } from '../mel/speech-regions.js';
 import { cutWindows } from '../windows/cut-windows.js';
 import { buildCues, fileLanguage } from '../cues/build-cues.js';
-import { subprocessWindowTranscriber } from '../runner/subprocess-runner.js';
+import { subprocessDecoder } from '../runner/subprocess-runner.js';
+import { guardedWindowTranscriber } from '../guards/guarded-transcriber.js';
 import { runWindows } from '../runner/run-windows.js';
-import { parseLanguage } from '../runner/languages.js';
+import { parseLanguagePolicy } from '../runner/languages.js';
 import { resolveModel } from '../models/resolve.js';
 import { ensureBuild } from '../build/index.js';
 import { createProgress } from './progress-bar.js';
@@ -32,7 +33,7 @@ function windowTimeoutMs(windowSeconds: number): number {
 }
 
 export async function createTranscriber(options: TranscribeOptions, log: Log): Promise<Transcriber> {
-  const language = options.language ? parseLanguage(options.language) : null;
+  const language = parseLanguagePolicy(options.language);
   const model = await resolveModel(options.model, options.mmproj, log);
   const build = await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal });
   const windowSeconds = options.windowSeconds ?? model.windowSeconds;
@@ -55,15 +56,38 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
       const windows = cutWindows(speech.regions, speech.loudness, { maxSeconds: windowSeconds, duration: speech.duration });
       log.debug(`${input}: ${speech.regions.length} speech regions, ${windows.length} windows`);
       const progress = createProgress(path.basename(input), windows.length, log.level);
-      const transcribeWindow = subprocessWindowTranscriber(setup, audio, { context: options.context, language });
+      const guarded = guardedWindowTranscriber(subprocessDecoder(setup, audio), {
+        context: options.context,
+        language,
+        quality: options.guard,
+        loudness: speech.loudness,
+      });
       let outcome;
       try {
-        outcome = await runWindows(windows, transcribeWindow, jobs, (w) => progress.advance(w.end - w.start));
+        outcome = await runWindows(windows, guarded.transcribe, jobs, (w) => progress.advance(w.end - w.start));
       } finally {
         progress.stop();
       }
+      // Second pass: marked windows heard in another language than the rest of the file get the
+      // file's language forced (auto mode; a --language list is enforced in the first pass).
+      const marked = outcome.results.filter((r) => r.guard?.outcome === 'marked');
+      const majority = fileLanguage(outcome.results.filter((r) => r.guard?.outcome !== 'marked'));
+      if (marked.length > 0 && majority !== null) {
+        const byIndex = new Map(outcome.results.map((r) => [r.window.index, r]));
+        const second = await runWindows(marked.map((r) => r.window), (w) => guarded.resume(byIndex.get(w.index)!, majority), jobs);
+        for (const r of second.results) byIndex.set(r.window.index, r);
+        outcome = { results: [...byIndex.values()].sort((a, b) => a.window.index - b.window.index), failures: outcome.failures };
+      }
       for (const f of outcome.failures) {
         log.error(`${input}: window ${f.window.start.toFixed(1)}–${f.window.end.toFixed(1)} s failed: ${f.error}`);
+      }
+      for (const r of outcome.results) {
+        if (!r.guard || r.guard.outcome === 'clean') continue;
+        const what = r.guard.flags.map((f) => `${f.kind} (${f.detail})`).join(', ');
+        const steps = r.guard.attempts.slice(1).map((a) => a.step).join(' → ') || 'no step applied';
+        const message = `${input}: window ${r.window.start.toFixed(1)}–${r.window.end.toFixed(1)} s: ${what}; ${steps}: ${r.guard.outcome}`;
+        if (r.guard.outcome === 'marked') log.warn(message);
+        else log.debug(message);
       }
       return {
         input,

@@ -39,3 +39,23 @@ export function recogniseLanguage(name: string): Language | null {
   const n = normaliseLanguageName(name);
   return (LANGUAGES.find(([l]) => l === n)?.[0] as Language | undefined) ?? null;
 }
+
+/**
+ * What --language asks for: `auto` (or nothing) lets the model detect every window; one language
+ * forces it (prefilled); a comma-separated list restricts detection to those languages (a window
+ * detected outside it is decoded again with the first one forced).
+ */
+export type LanguagePolicy =
+  | { readonly kind: 'auto' }
+  | { readonly kind: 'forced'; readonly language: Language }
+  | { readonly kind: 'restricted'; readonly allowed: readonly Language[] };
+
+export function parseLanguagePolicy(input: string | null): LanguagePolicy {
+  const parts = (input ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0 || (parts.length === 1 && parts[0].toLowerCase() === 'auto')) return { kind: 'auto' };
+  if (parts.some((p) => p.toLowerCase() === 'auto')) {
+    throw new UsageError(`'auto' cannot be part of a language list ('${input}')`, 'give auto alone, or a list such as en,fr');
+  }
+  const languages = [...new Set(parts.map(parseLanguage))];
+  return languages.length === 1 ? { kind: 'forced', language: languages[0] } : { kind: 'restricted', allowed: languages };
+}

@@ -1,4 +1,5 @@
 import type { Window } from '../windows/window.js';
+import type { GuardReport } from '../guards/ladder.js';
 
 /** What the model made of one window. */
 export interface WindowResult {
@@ -11,8 +12,10 @@ export interface WindowResult {
   readonly ms: number;
   /** eos: the model ended its answer; limit: it ran out of tokens (the text may be cut short). */
   readonly stop: 'eos' | 'limit';
-  /** Tokens generated for the window. */
+  /** Tokens generated for the window (the kept decode). */
   readonly tokens: number;
+  /** What the quality guards found and did (absent with --no-guard when nothing was retried). */
+  readonly guard?: GuardReport;
 }
 
 /** A window the model could not transcribe even after a retry; the rest of the file goes on. */

@@ -1,4 +1,5 @@
 import type { Transcript } from './transcript.js';
+import type { GuardReport } from '../guards/ladder.js';
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -18,9 +19,37 @@ export function renderJson(t: Transcript): string {
       ms: Math.round(w.ms),
       stop: w.stop,
       tokens: w.tokens,
+      ...(w.guard ? { guard: guardJson(w.guard) } : {}),
     })),
     failures: t.failures.map((f) => ({ index: f.window.index, start: round3(f.window.start), end: round3(f.window.end), error: f.error })),
     cues: t.cues.map((c) => ({ start: round3(c.start), end: round3(c.end), text: c.text })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/**
+ * The quality guards' record of a window: the flags of its first decode, every decode made
+ * (the first, then each retry with the step, the flags that called for it, and what it gave),
+ * the outcome and which decode's text was kept.
+ */
+function guardJson(g: GuardReport) {
+  return {
+    flags: g.flags.map((f) => ({ kind: f.kind, detail: f.detail })),
+    attempts: g.attempts.map((a) => ({
+      step: a.step,
+      reason: a.reason,
+      ...(a.settings.repetitionControl ? { repetitionControl: true } : {}),
+      ...(a.settings.split ? { split: true } : {}),
+      ...(a.step !== 'initial' && a.settings.context === null ? { context: null } : {}),
+      ...(a.settings.language ? { forcedLanguage: a.settings.language } : {}),
+      flags: a.flags.map((f) => ({ kind: f.kind, detail: f.detail })),
+      language: a.language,
+      text: a.text,
+      stop: a.stop,
+      tokens: a.tokens,
+      ...(a.error !== undefined ? { error: a.error } : {}),
+    })),
+    outcome: g.outcome,
+    kept: g.kept,
+  };
 }

@@ -1,0 +1,78 @@
+/**
+ * The ladder's split step: a window cut in two at its quietest point, and the two answers joined
+ * back into one (pure).
+ */
+import { FRAMES_PER_SECOND } from '../mel/frame-energy.js';
+import type { Region } from '../mel/region.js';
+import type { Window } from '../windows/window.js';
+import type { Candidate } from './ladder.js';
+
+/** Shortest window worth splitting: halves under ~1 s give the model too little to go on. */
+export const MIN_SPLIT_WINDOW_SECONDS = 2;
+/** The cut is searched in the middle of the window, so neither half is a sliver. */
+const SEARCH_FROM = 0.25;
+/** Each half must hold this much detected speech. */
+const MIN_HALF_SPEECH_SECONDS = 0.3;
+
+export interface Half {
+  readonly start: number;
+  readonly end: number;
+  readonly speech: readonly Region[];
+}
+
+const speechIn = (regions: readonly Region[], start: number, end: number): Region[] =>
+  regions.map((r) => ({ start: Math.max(r.start, start), end: Math.min(r.end, end) })).filter((r) => r.end > r.start);
+const seconds = (regions: readonly Region[]) => regions.reduce((s, r) => s + (r.end - r.start), 0);
+
+/**
+ * The quietest moment in the middle half of the window (per-frame loudness above the noise
+ * floor, from src/mel, smoothed over 3 frames), and the two halves; null when the window is too
+ * short or one half would hold (almost) no speech.
+ */
+export function splitWindow(window: Window, loudness: Float32Array): [Half, Half] | null {
+  const length = window.end - window.start;
+  if (length < MIN_SPLIT_WINDOW_SECONDS) return null;
+  const loud = (f: number) => (f >= 0 && f < loudness.length ? loudness[f] : 0);
+  const fa = Math.ceil((window.start + SEARCH_FROM * length) * FRAMES_PER_SECOND);
+  const fb = Math.floor((window.end - SEARCH_FROM * length) * FRAMES_PER_SECOND);
+  let best = -1;
+  let bestV = Infinity;
+  for (let f = fa; f <= fb; f++) {
+    const v = loud(f - 1) + 2 * loud(f) + loud(f + 1);
+    // Ties go to the frame nearest the middle: the halves stay balanced.
+    const mid = (fa + fb) / 2;
+    if (v < bestV || (v === bestV && Math.abs(f - mid) < Math.abs(best - mid))) {
+      best = f;
+      bestV = v;
+    }
+  }
+  if (best < 0) return null;
+  const cut = best / FRAMES_PER_SECOND;
+  const a: Half = { start: window.start, end: cut, speech: speechIn(window.speech, window.start, cut) };
+  const b: Half = { start: cut, end: window.end, speech: speechIn(window.speech, cut, window.end) };
+  if (seconds(a.speech) < MIN_HALF_SPEECH_SECONDS || seconds(b.speech) < MIN_HALF_SPEECH_SECONDS) return null;
+  return [a, b];
+}
+
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\u3000-\u303F\uFF00-\uFFEF]/u;
+
+/** Joins two texts: without a space between characters of unspaced scripts, else with one. */
+export function joinTexts(a: string, b: string): string {
+  if (!a) return b;
+  if (!b) return a;
+  const last = [...a].pop()!;
+  const first = [...b][0];
+  return UNSPACED.test(last) && UNSPACED.test(first) ? `${a}${b}` : `${a} ${b}`;
+}
+
+/** One candidate from the answers for both halves (language: the half with more speech that named one). */
+export function joinHalves(halves: readonly [Half, Half], answers: readonly [Candidate, Candidate]): Candidate {
+  const [a, b] = answers;
+  const named = [0, 1].filter((i) => answers[i].language !== null).sort((i, j) => seconds(halves[j].speech) - seconds(halves[i].speech));
+  return {
+    language: named.length > 0 ? answers[named[0]].language : null,
+    text: joinTexts(a.text, b.text),
+    stop: a.stop === 'limit' || b.stop === 'limit' ? 'limit' : 'eos',
+    tokens: a.tokens + b.tokens,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Text units for the quality guards: what counts as "one token" when looking for repetition
+ * loops, leaked context and implausible amounts of text.
+ *
+ *  - In scripts written without spaces (Chinese, Japanese kana, Thai, Lao, Khmer, Burmese) every
+ *    character is a unit: there is no cheap word boundary, and a loop of a 2-character word is
+ *    simply a period-2 repetition of characters.
+ *  - Everywhere else a unit is a word: a run of letters, marks, digits and apostrophes.
+ *
+ * Units are compared case-folded, without punctuation, so "No, no, no." is three times `no`.
+ */
+
+export interface Unit {
+  /** Case-folded text of the unit. */
+  readonly text: string;
+  /** True for a character of a script written without spaces. */
+  readonly cjk: boolean;
+}
+
+const UNSPACED_CHAR = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\u30FC]/u;
+/** Han and kana: the scripts spoken at about one character per syllable (used for rates). */
+const CJK_CHAR = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30FC]/u;
+const UNSPACED_SRC = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Thai}\\p{Script=Lao}\\p{Script=Khmer}\\p{Script=Myanmar}\\u30FC';
+/** One unspaced character (with its combining marks), or a word of other letters, digits and apostrophes. */
+const UNIT = new RegExp(`[${UNSPACED_SRC}]\\p{M}*|(?:(?![${UNSPACED_SRC}])[\\p{L}\\p{M}\\p{N}'’])+`, 'gu');
+
+/** The units of a text, in order. */
+export function textUnits(text: string): Unit[] {
+  const out: Unit[] = [];
+  for (const m of text.normalize('NFC').matchAll(UNIT)) {
+    const raw = m[0];
+    const cjk = UNSPACED_CHAR.test(raw);
+    if (cjk) {
+      out.push({ text: raw, cjk: true });
+      continue;
+    }
+    // A word glued to unspaced characters (e.g. "AI模型") is split by the regex already; strip
+    // apostrophes at the edges ('quoted').
+    const t = raw.replace(/^['’]+|['’]+$/gu, '').toLocaleLowerCase();
+    if (t) out.push({ text: t, cjk: false });
+  }
+  return out;
+}
+
+/** Letters and digits, split into Han/kana characters and all others (for speaking-rate checks). */
+export function spokenCharacters(text: string): { readonly cjk: number; readonly other: number } {
+  let cjk = 0;
+  let other = 0;
+  for (const ch of text) {
+    if (CJK_CHAR.test(ch)) cjk++;
+    else if (/[\p{L}\p{N}]/u.test(ch)) other++;
+  }
+  return { cjk, other };
+}
