@@ -104,7 +104,9 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
     const hard = outcomes.filter((o) => o.status === 'failed').length;
     const flagged = outcomes.reduce((n, o) => n + ('guard' in o ? o.guard.flagged : 0), 0);
     const guardNote = flagged > 0 ? `; quality guards flagged ${flagged} windows` : '';
-    log.info(`${done} transcribed, ${partial ? `${partial} partly, ` : ''}${skipped} skipped, ${hard} failed${guardNote}`);
+    const totals = summary(outcomes, Date.now() - started);
+    const speed = totals.audioSeconds > 0 ? ` — ${formatSeconds(totals.audioSeconds)} of audio in ${formatSeconds(totals.wallSeconds)} (RTF ${totals.realTimeFactor})` : '';
+    log.info(`${done} transcribed, ${partial ? `${partial} partly, ` : ''}${skipped} skipped, ${hard} failed${guardNote}${speed}`);
   }
   return failed > 0 ? EXIT.failure : EXIT.ok;
 }
@@ -130,6 +132,10 @@ export function guardCounts(t: Transcript): GuardCounts {
   const repaired = outcomes.filter((o) => o === 'repaired').length;
   const marked = outcomes.filter((o) => o === 'marked').length;
   return { windows: t.windows.length, flagged: repaired + marked, repaired, marked };
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds < 120 ? `${seconds.toFixed(1)} s` : `${(seconds / 60).toFixed(1)} min`;
 }
 
 function summary(outcomes: FileOutcome[], wallMs: number) {
