@@ -101,6 +101,38 @@ describe('transcribe end to end', () => {
     for (const w of json.windows) expect(w).toMatchObject({ language: 'German', text: 'Hello world.' });
   });
 
+  it('transcribes a 1-second file as one window', async () => {
+    const file = path.join(tmp, 'short.wav');
+    fs.writeFileSync(file, floatWavBytes(speak('Yes.')));
+    const r = await runCli([file, '-f', 'json', '-o', '-', ...modelArgs()], { env });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.duration).toBeLessThan(1.5);
+    expect(json.windows).toHaveLength(1);
+    expect(json.cues.map((c: { text: string }) => c.text)).toEqual(['Hello world.']);
+  });
+
+  it('a batch transcribes each file in turn, and a rerun skips the finished ones', async () => {
+    const dir = path.join(tmp, 'batch');
+    fs.mkdirSync(dir);
+    const files = ['one', 'two', 'three'].map((n, i) => {
+      const f = path.join(dir, `${n}.wav`);
+      fs.writeFileSync(f, floatWavBytes(concat([silence(0.5), speak(sentences(3)[i]), silence(0.5)])));
+      return f;
+    });
+    const out = path.join(tmp, 'batch-out');
+    const first = await runCli([...files, '-f', 'srt', '-o', out, '--json', ...modelArgs()], { env });
+    expect(first.code).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['one.srt', 'three.srt', 'two.srt']);
+    const summary = JSON.parse(first.stdout);
+    expect(summary.files.map((f: { status: string }) => f.status)).toEqual(['done', 'done', 'done']);
+    expect(first.stderr).toMatch(/3 transcribed, 0 skipped, 0 failed/);
+    fs.rmSync(path.join(out, 'two.srt'));
+    const again = await runCli([...files, '-f', 'srt', '-o', out, '--json', ...modelArgs()], { env });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).files.map((f: { status: string }) => f.status)).toEqual(['skipped', 'done', 'skipped']);
+  });
+
   it('writes no cues for pure silence, without calling the model', async () => {
     const file = path.join(tmp, 'silence.wav');
     fs.writeFileSync(file, floatWavBytes(silence(12)));
