@@ -98,13 +98,19 @@ export async function runMtmdCli(setup: MtmdSetup, job: MtmdJob): Promise<MtmdRe
       const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
       throw new MtmdRunError(`llama-mtmd-cli ${how}`, tail);
     }
-    let parsed: MtmdResult;
+    let raw: string;
     try {
-      parsed = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as MtmdResult;
+      raw = fs.readFileSync(resultFile, 'utf8');
     } catch {
       throw new MtmdRunError('llama-mtmd-cli finished without writing its result (is the binary patched?)', tail);
     }
-    if (typeof parsed.text !== 'string' || typeof parsed.stop !== 'string') {
+    let parsed: MtmdResult;
+    try {
+      parsed = JSON.parse(raw) as MtmdResult;
+    } catch {
+      throw new MtmdRunError('llama-mtmd-cli wrote a result that cannot be read', tail);
+    }
+    if (parsed === null || typeof parsed !== 'object' || typeof parsed.text !== 'string' || typeof parsed.stop !== 'string') {
       throw new MtmdRunError('llama-mtmd-cli wrote a result that cannot be read', tail);
     }
     return parsed;
