@@ -2,8 +2,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execa, ExecaError } from 'execa';
 import { SAMPLE_RATE, type Audio } from './audio.js';
-import { interruptSignal, trackChild } from '../util/cleanup.js';
-import { InterruptedError } from '../errors.js';
+import { interruptSignal, trackChild, interruption } from '../util/cleanup.js';
 import { findOnPath, isExecutable } from '../util/which.js';
 
 /** Where an ffmpeg binary came from, for messages and `doctor`. */
@@ -89,7 +88,7 @@ export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } |
   });
   const result = await child;
   untrack();
-  if (result.isCanceled) throw new InterruptedError();
+  if (result.isCanceled) throw interruption();
   if (sinkError !== null) throw sinkError;
   if (result.failed) {
     if ((result as ExecaError).code === 'ENOENT' || (result as ExecaError).code === 'EACCES') {
@@ -148,7 +147,7 @@ async function probeSeconds(ffmpeg: Ffmpeg, file: string): Promise<number | null
     timeout: 60_000,
     cancelSignal: interruptSignal,
   });
-  if (r.isCanceled) throw new InterruptedError();
+  if (r.isCanceled) throw interruption();
   if (r.failed) return null;
   const seconds = String(r.stdout).split('\n').map(Number).filter((n) => Number.isFinite(n) && n > 0);
   return seconds.length > 0 ? Math.max(...seconds) : null;

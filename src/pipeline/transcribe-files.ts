@@ -5,7 +5,7 @@ import { ensureOutputDir, writeFileAtomic } from '../writers/output-file.js';
 import { decodeInput } from '../audio/decode.js';
 import { durationSeconds } from '../audio/audio.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
-import { interruptSignal } from '../util/cleanup.js';
+import { throwIfInterrupted } from '../util/cleanup.js';
 import { checkDistinctOutputs, outputPathsFor } from './outputs.js';
 import { createTranscriber, type Transcriber } from './transcriber.js';
 import { createLog, type LogLevel } from '../util/log.js';
@@ -70,7 +70,7 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   if (outputDir !== null) ensureOutputDir(outputDir);
 
   for (const [i, input] of options.inputs.entries()) {
-    if (interruptSignal.aborted) throw new InterruptedError();
+    throwIfInterrupted();
     const targets = options.output.kind === 'files' ? outputPathsFor(input, options.formats, outputDir) : null;
     if (targets && !options.force && [...targets.values()].every((p) => fs.existsSync(p))) {
       log.info(`${input}: skipped, its outputs exist (--force redoes them)`);

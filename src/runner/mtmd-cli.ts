@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { interruptSignal, trackChild } from '../util/cleanup.js';
-import { InterruptedError } from '../errors.js';
+import { interruptSignal, trackChild, interruption } from '../util/cleanup.js';
 
 /** One call of the patched llama-mtmd-cli on one WAV. */
 export interface MtmdJob {
@@ -91,7 +90,7 @@ export async function runMtmdCli(setup: MtmdSetup, job: MtmdJob): Promise<MtmdRe
   const r = await child;
   untrack();
   try {
-    if (r.isCanceled) throw new InterruptedError();
+    if (r.isCanceled) throw interruption();
     const tail = String(r.stderr ?? '').trim().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
     if (r.timedOut) throw new MtmdRunError(`llama-mtmd-cli did not finish within ${Math.round(setup.timeoutMs / 1000)} s`, tail);
     if (r.failed) {
