@@ -64,7 +64,9 @@ export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } |
   ];
   if ('bytes' in input) args[args.indexOf('-nostdin')] = '-y';
   const estimate = 'path' in input ? await probeSeconds(ffmpeg, input.path) : null;
-  const sink = new SampleSink(estimate === null ? null : Math.ceil(estimate * SAMPLE_RATE) + SAMPLE_RATE);
+  // 2% spare: some formats decode a little longer than they say (opus pre-skip of joined
+  // streams adds 20 ms per join); the untouched spare pages cost no memory.
+  const sink = new SampleSink(estimate === null ? null : Math.ceil(estimate * 1.02 * SAMPLE_RATE) + SAMPLE_RATE);
   const child = execa(ffmpeg.path, args, {
     input: 'bytes' in input ? input.bytes : undefined,
     stdout: 'pipe',
