@@ -252,4 +252,16 @@ describe('environment', () => {
     if (!process.env.QWEN3ASR_HOME && !process.env.XDG_CACHE_HOME && !process.env.QWEN3ASR_BIN_DIR) expect(p.stdout.trim()).toBe(inject('binDir'));
     await expectClean(r, tmp);
   });
+
+  it.skipIf(!canDropPrivileges())('HOME unset for a user the user database does not know: one line naming the fix', async () => {
+    const r = await run(['build', '--print-path'], { env: { HOME: undefined, QWEN3ASR_BIN_DIR: undefined }, prefix: ['setpriv', '--reuid=54321', '--regid=54321', '--clear-groups'] });
+    expect(r.code).toBe(1);
+    expectOneLine(r, 'qwen3asr: cannot find a cache folder: HOME is not set and this user has no home directory — set QWEN3ASR_HOME (or HOME, or XDG_CACHE_HOME) to a writable folder');
+    // With QWEN3ASR_HOME it works.
+    const home = path.join(tmp, 'home-uid');
+    fs.mkdirSync(home, { mode: 0o777 });
+    fs.chmodSync(home, 0o777);
+    const ok = await run(['models', 'list'], { env: { HOME: undefined, QWEN3ASR_HOME: home }, prefix: ['setpriv', '--reuid=54321', '--regid=54321', '--clear-groups'] });
+    expect(ok.code).toBe(0);
+  });
 });
