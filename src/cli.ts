@@ -7,6 +7,7 @@ import { convertCommand } from './commands/convert.js';
 import { doctorCommand } from './commands/doctor.js';
 import { readVersion } from './util/version.js';
 import { installSignalHandlers } from './util/cleanup.js';
+import { fsUserError } from './util/fs-errors.js';
 
 export function createProgram(): Command {
   const program = new Command('qwen3asr')
@@ -51,6 +52,8 @@ export async function main(argv: string[]): Promise<number> {
       // commander already printed its one line.
       return EXIT.usage;
     }
+    const fsErr = err instanceof UserError ? null : fsUserError(err);
+    if (fsErr) err = fsErr;
     if (err instanceof UserError) {
       process.stderr.write(`qwen3asr: ${formatUserError(err)}\n`);
       if (wantsVerbose(argv) && err.cause) process.stderr.write(`${describeCause(err.cause)}\n`);

@@ -16,6 +16,15 @@ export const STDIN = '-';
  * files still decode through wavefile and our resampler.
  */
 export async function decodeInput(input: string, ffmpegOption: string | null): Promise<Audio> {
+  const audio = await decodeAny(input, ffmpegOption);
+  // A header with no samples after it (a recording that never started) is as empty as 0 bytes.
+  if (audio.samples.length === 0) {
+    throw new UserError(`${input === STDIN ? 'stdin' : input} holds no audio (0 samples)`, { hint: 'give a file that contains audio' });
+  }
+  return audio;
+}
+
+async function decodeAny(input: string, ffmpegOption: string | null): Promise<Audio> {
   const bytesOrPath: { bytes: Uint8Array } | { path: string } =
     input === STDIN ? { bytes: await readStdin() } : { path: checkReadableFile(input) };
   const head = 'bytes' in bytesOrPath ? bytesOrPath.bytes.subarray(0, 12) : readHead(bytesOrPath.path);

@@ -1,8 +1,8 @@
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execa, ExecaError } from 'execa';
 import { SAMPLE_RATE, type Audio } from './audio.js';
-import { interruptSignal, trackChild } from '../util/cleanup.js';
-import { InterruptedError } from '../errors.js';
+import { interruptSignal, trackChild, interruption } from '../util/cleanup.js';
 import { findOnPath, isExecutable } from '../util/which.js';
 
 /** Where an ffmpeg binary came from, for messages and `doctor`. */
@@ -47,6 +47,12 @@ export class FfmpegDecodeError extends Error {}
 /**
  * Decodes any input ffmpeg understands (a path, or bytes from stdin) to 16 kHz mono float32:
  * the first audio stream, channels averaged, ffmpeg's own resampler.
+ *
+ * The decoded samples stream straight into one Float32Array sized from ffprobe's duration (when
+ * ffprobe is there), so a 6-hour file costs its 1.4 GB of samples once, not the several copies
+ * that buffering ffmpeg's whole output would make. Without an estimate (stdin, no ffprobe) the
+ * array doubles as it fills. Pages of the array past the end of the audio are never written, so
+ * a duration that overstates (a WAV header that lies) costs address space, not memory.
  */
 export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } | { bytes: Uint8Array }): Promise<Audio> {
   const args = [
@@ -57,30 +63,96 @@ export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } |
     '-rematrix_maxval', '1.0', '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 'f32le', 'pipe:1',
   ];
   if ('bytes' in input) args[args.indexOf('-nostdin')] = '-y';
+  const estimate = 'path' in input ? await probeSeconds(ffmpeg, input.path) : null;
+  // 2% spare: some formats decode a little longer than they say (opus pre-skip of joined
+  // streams adds 20 ms per join); the untouched spare pages cost no memory.
+  const sink = new SampleSink(estimate === null ? null : Math.ceil(estimate * 1.02 * SAMPLE_RATE) + SAMPLE_RATE);
   const child = execa(ffmpeg.path, args, {
     input: 'bytes' in input ? input.bytes : undefined,
+    stdout: 'pipe',
+    buffer: { stdout: false, stderr: true },
     encoding: 'buffer',
     stripFinalNewline: false,
-    maxBuffer: Number.MAX_SAFE_INTEGER,
+    maxBuffer: { stderr: 1024 * 1024 },
     cancelSignal: interruptSignal,
     reject: false,
   });
   const untrack = trackChild(child.pid);
+  let sinkError: unknown = null;
+  child.stdout?.on('data', (chunk: Uint8Array) => {
+    if (sinkError !== null) return;
+    try {
+      sink.push(chunk);
+    } catch (err) {
+      sinkError = err;
+      child.kill('SIGKILL');
+    }
+  });
   const result = await child;
   untrack();
-  if (result.isCanceled) throw new InterruptedError();
+  if (result.isCanceled) throw interruption();
+  if (sinkError !== null) throw sinkError;
   if (result.failed) {
     if ((result as ExecaError).code === 'ENOENT' || (result as ExecaError).code === 'EACCES') {
       throw new FfmpegDecodeError(`cannot run ffmpeg at ${ffmpeg.path}`);
     }
     throw new FfmpegDecodeError(describeFfmpegFailure(Buffer.from(result.stderr as Uint8Array).toString('utf8')));
   }
-  const raw = result.stdout as Uint8Array;
-  const usable = raw.byteLength - (raw.byteLength % 4);
-  // Copy into an aligned buffer: a Float32Array view needs 4-byte alignment.
-  const samples = new Float32Array(usable / 4);
-  new Uint8Array(samples.buffer).set(raw.subarray(0, usable));
-  return { samples, sampleRate: SAMPLE_RATE };
+  return { samples: sink.samples(), sampleRate: SAMPLE_RATE };
+}
+
+/** Collects raw f32le bytes (chunks of any length) into one growing Float32Array. */
+class SampleSink {
+  private array: Float32Array;
+  private bytes: Uint8Array;
+  private filled = 0;
+
+  constructor(expectedSamples: number | null) {
+    this.array = allocate(expectedSamples ?? 60 * SAMPLE_RATE) ?? new Float32Array(60 * SAMPLE_RATE);
+    this.bytes = new Uint8Array(this.array.buffer);
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.filled + chunk.byteLength > this.bytes.byteLength) {
+      const need = Math.ceil((this.filled + chunk.byteLength) / 4);
+      const grown = allocate(Math.max(need, this.array.length * 2)) ?? allocate(need);
+      if (!grown) throw new FfmpegDecodeError('it is too long to hold in memory');
+      new Uint8Array(grown.buffer).set(this.bytes.subarray(0, this.filled));
+      this.array = grown;
+      this.bytes = new Uint8Array(grown.buffer);
+    }
+    this.bytes.set(chunk, this.filled);
+    this.filled += chunk.byteLength;
+  }
+
+  /** The whole samples decoded (a view: no copy). */
+  samples(): Float32Array {
+    return this.array.subarray(0, Math.floor(this.filled / 4));
+  }
+}
+
+function allocate(samples: number): Float32Array | null {
+  try {
+    return new Float32Array(samples);
+  } catch {
+    return null;
+  }
+}
+
+/** The input's duration in seconds from ffprobe (beside ffmpeg, else on PATH); null when unknown. */
+async function probeSeconds(ffmpeg: Ffmpeg, file: string): Promise<number | null> {
+  const beside = path.join(path.dirname(ffmpeg.path), process.platform === 'win32' ? 'ffprobe.exe' : 'ffprobe');
+  const ffprobe = isExecutable(beside) ? beside : findOnPath('ffprobe');
+  if (!ffprobe) return null;
+  const r = await execa(ffprobe, ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'format=duration:stream=duration', '-of', 'default=nw=1:nk=1', file], {
+    reject: false,
+    timeout: 60_000,
+    cancelSignal: interruptSignal,
+  });
+  if (r.isCanceled) throw interruption();
+  if (r.failed) return null;
+  const seconds = String(r.stdout).split('\n').map(Number).filter((n) => Number.isFinite(n) && n > 0);
+  return seconds.length > 0 ? Math.max(...seconds) : null;
 }
 
 function describeFfmpegFailure(stderr: string): string {

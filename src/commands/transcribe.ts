@@ -31,6 +31,7 @@ export function transcribeCommand(): Command {
     .addOption(new Option('--window-seconds <s>', 'longest window given to the model at once (default: the encoder window, 8 s)').argParser(secondsInRange('--window-seconds', 1, 30)))
     .addOption(new Option('--no-guard', 'skip the per-window quality guards (loops, truncation, implausible text): one model call per window, for benchmarking'))
     .addOption(new Option('--force', 'overwrite existing outputs'))
+    .addOption(new Option('--fail-fast', 'stop a batch at the first file that fails (default: report it, go on, exit 1 at the end)'))
     .addOption(new Option('--json', 'print a machine-readable summary of the run on stdout'))
     .addOption(new Option('--ffmpeg <path>', 'ffmpeg binary to decode inputs').env('QWEN3ASR_FFMPEG'))
     .addOption(new Option('--backend <name>', 'llama.cpp backend for the first-run build').choices(['auto', 'cpu', 'cuda', 'metal', 'vulkan']).env('QWEN3ASR_BACKEND').default('auto'))
@@ -66,6 +67,7 @@ function validate(inputs: string[], opts: Record<string, unknown>): TranscribeOp
     jobs: (opts.jobs as number | undefined) ?? null,
     windowSeconds: (opts.windowSeconds as number | undefined) ?? null,
     force: Boolean(opts.force),
+    failFast: Boolean(opts.failFast),
     json: Boolean(opts.json),
     ffmpeg: (opts.ffmpeg as string | undefined) ?? null,
     backend: opts.backend as TranscribeOptions['backend'],

@@ -5,7 +5,7 @@ import { ensureOutputDir, writeFileAtomic } from '../writers/output-file.js';
 import { decodeInput } from '../audio/decode.js';
 import { durationSeconds } from '../audio/audio.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
-import { interruptSignal } from '../util/cleanup.js';
+import { throwIfInterrupted } from '../util/cleanup.js';
 import { checkDistinctOutputs, outputPathsFor } from './outputs.js';
 import { createTranscriber, type Transcriber } from './transcriber.js';
 import { createLog, type LogLevel } from '../util/log.js';
@@ -27,6 +27,8 @@ export interface TranscribeOptions {
   readonly jobs: number | null;
   readonly windowSeconds: number | null;
   readonly force: boolean;
+  /** Stop the batch at the first file that fails (default: report it and go on). */
+  readonly failFast?: boolean;
   readonly json: boolean;
   readonly ffmpeg: string | null;
   readonly backend: 'auto' | 'cpu' | 'cuda' | 'metal' | 'vulkan';
@@ -47,7 +49,9 @@ type FileOutcome =
   /** Written, but some windows failed: their time ranges have no text. */
   | { readonly input: string; readonly status: 'partial'; readonly seconds: number; readonly outputs: string[]; readonly failedWindows: number; readonly guard: GuardCounts }
   | { readonly input: string; readonly status: 'skipped'; readonly reason: string }
-  | { readonly input: string; readonly status: 'failed'; readonly error: string };
+  | { readonly input: string; readonly status: 'failed'; readonly error: string }
+  /** Never tried: --fail-fast stopped the batch before it. */
+  | { readonly input: string; readonly status: 'not started' };
 
 /**
  * Transcribes every input in turn and writes its outputs; resolves to the exit code. One bad
@@ -62,35 +66,48 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   let transcriber: Transcriber | null = null;
   const outcomes: FileOutcome[] = [];
 
-  for (const input of options.inputs) {
-    if (interruptSignal.aborted) throw new InterruptedError();
+  // An output folder that cannot be written is found before hours of transcription, not after.
+  if (outputDir !== null) ensureOutputDir(outputDir);
+
+  for (const [i, input] of options.inputs.entries()) {
+    throwIfInterrupted();
     const targets = options.output.kind === 'files' ? outputPathsFor(input, options.formats, outputDir) : null;
     if (targets && !options.force && [...targets.values()].every((p) => fs.existsSync(p))) {
       log.info(`${input}: skipped, its outputs exist (--force redoes them)`);
       outcomes.push({ input, status: 'skipped', reason: 'outputs exist' });
       continue;
     }
+    let settingUp = false;
     try {
+      if (targets && outputDir === null) ensureOutputDir(path.dirname([...targets.values()][0]));
       const audio = await decodeInput(input, options.ffmpeg);
-      transcriber ??= await createTranscriber(options, log);
+      if (!transcriber) {
+        // A model or build that fails is no fault of this file: it would fail every file alike.
+        settingUp = true;
+        transcriber = await createTranscriber(options, log);
+        settingUp = false;
+      }
       const transcript = await transcriber.transcribe(audio, input);
-      const written = writeOutputs(transcript, options, targets);
+      const { written, existing } = writeOutputs(transcript, options, targets);
       const seconds = durationSeconds(audio);
       for (const p of written) log.info(`wrote ${p}`);
+      for (const p of existing) log.info(`${p} exists (written meanwhile by another run?): kept; --force overwrites`);
       const guard = guardCounts(transcript);
       if (guard.flagged > 0) {
         log.info(`${input}: quality guards flagged ${guard.flagged} of ${guard.windows} windows: ${guard.repaired} repaired, ${guard.marked} marked (kept as the best of their retries)`);
       }
-      if (transcript.failures.length > 0) {
-        log.error(`${input}: ${transcript.failures.length} of ${transcript.failures.length + transcript.windows.length} windows failed; the outputs lack their text`);
-        outcomes.push({ input, status: 'partial', seconds, outputs: written, failedWindows: transcript.failures.length, guard });
-      } else {
-        outcomes.push({ input, status: 'done', seconds, outputs: written, guard });
-      }
+      if (targets && written.length === 0) outcomes.push({ input, status: 'skipped', reason: 'outputs written meanwhile by another run' });
+      else outcomes.push({ input, status: 'done', seconds, outputs: written, guard });
     } catch (err) {
-      if (err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) throw err;
+      if (settingUp || err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) throw err;
       log.error(`${input}: ${formatUserError(err)}`);
       outcomes.push({ input, status: 'failed', error: formatUserError(err) });
+      if (options.failFast) {
+        const rest = options.inputs.slice(i + 1);
+        if (rest.length > 0) log.error(`--fail-fast: stopping; ${rest.length} ${rest.length === 1 ? 'file was' : 'files were'} not started`);
+        for (const r of rest) outcomes.push({ input: r, status: 'not started' });
+        break;
+      }
     }
   }
   await transcriber?.close();
@@ -102,28 +119,42 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
     const partial = outcomes.filter((o) => o.status === 'partial').length;
     const skipped = outcomes.filter((o) => o.status === 'skipped').length;
     const hard = outcomes.filter((o) => o.status === 'failed').length;
+    const notStarted = outcomes.filter((o) => o.status === 'not started').length;
     const flagged = outcomes.reduce((n, o) => n + ('guard' in o ? o.guard.flagged : 0), 0);
     const guardNote = flagged > 0 ? `; quality guards flagged ${flagged} windows` : '';
     const totals = summary(outcomes, Date.now() - started);
     const speed = totals.audioSeconds > 0 ? ` — ${formatSeconds(totals.audioSeconds)} of audio in ${formatSeconds(totals.wallSeconds)} (RTF ${totals.realTimeFactor})` : '';
-    log.info(`${done} transcribed, ${partial ? `${partial} partly, ` : ''}${skipped} skipped, ${hard} failed${guardNote}${speed}`);
+    log.info(`${done} transcribed, ${partial ? `${partial} partly, ` : ''}${skipped} skipped, ${hard} failed${notStarted ? `, ${notStarted} not started` : ''}${guardNote}${speed}`);
   }
   return failed > 0 ? EXIT.failure : EXIT.ok;
 }
 
-function writeOutputs(t: Transcript, options: TranscribeOptions, targets: Map<Format, string> | null): string[] {
+/**
+ * Writes each output atomically. Without --force an output that exists by now (another run on
+ * the same files finished first) is kept: both runs end well, with one complete file.
+ */
+function writeOutputs(t: Transcript, options: TranscribeOptions, targets: Map<Format, string> | null): { written: string[]; existing: string[] } {
+  const written: string[] = [];
+  const existing: string[] = [];
   if (targets === null) {
     process.stdout.write(render(options.formats[0], t));
-    return [];
+    return { written, existing };
   }
-  const written: string[] = [];
   for (const [format, dest] of targets) {
-    if (!options.force && fs.existsSync(dest)) continue;
+    if (!options.force && fs.existsSync(dest)) {
+      existing.push(dest);
+      continue;
+    }
     ensureOutputDir(path.dirname(dest));
-    writeFileAtomic(dest, render(format, t), options.force);
-    written.push(dest);
+    try {
+      writeFileAtomic(dest, render(format, t), options.force);
+      written.push(dest);
+    } catch (err) {
+      if (!options.force && fs.existsSync(dest)) existing.push(dest);
+      else throw err;
+    }
   }
-  return written;
+  return { written, existing };
 }
 
 

@@ -18,11 +18,33 @@ import { ensureBuild } from '../build/index.js';
 import { createProgress } from './progress-bar.js';
 import { interruptSignal, trackTempPath } from '../util/cleanup.js';
 import type { MtmdSetup } from '../runner/mtmd-cli.js';
+import { WindowFailedError, type WindowTranscriber } from '../runner/subprocess-runner.js';
+import { UserError } from '../errors.js';
 
 /** Turns decoded audio into a transcript; holds whatever stays warm across inputs. */
 export interface Transcriber {
   transcribe(audio: Audio, input: string): Promise<Transcript>;
   close(): Promise<void>;
+}
+
+/**
+ * A window whose model call failed twice fails its file: a transcript with a hole in it would be
+ * written, look finished, and be skipped by the next run, so the hole would never be filled.
+ * Stopping at the first failure also spares the other windows of a file that is lost anyway
+ * (a crashing or hanging binary would otherwise fail each window in turn, timeouts included).
+ */
+function stopAtFailure(input: string, transcribe: WindowTranscriber): WindowTranscriber {
+  return async (window) => {
+    try {
+      return await transcribe(window);
+    } catch (err) {
+      if (!(err instanceof WindowFailedError)) throw err;
+      throw new UserError(`transcribing ${input} failed at ${window.start.toFixed(1)}–${window.end.toFixed(1)} s: ${err.message}`, {
+        hint: 'nothing was written for it; run the same command again to retry it',
+        cause: err,
+      });
+    }
+  };
 }
 
 /** Per-window time limit: generous for the 1.7B on a slow CPU, yet a hung process is noticed. */
@@ -64,7 +86,7 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
       });
       let outcome;
       try {
-        outcome = await runWindows(windows, guarded.transcribe, jobs, (w) => progress.advance(w.end - w.start));
+        outcome = await runWindows(windows, stopAtFailure(input, guarded.transcribe), jobs, (w) => progress.advance(w.end - w.start));
       } finally {
         progress.stop();
       }
@@ -74,7 +96,7 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
       const majority = fileLanguage(outcome.results.filter((r) => r.guard?.outcome !== 'marked'));
       if (marked.length > 0 && majority !== null) {
         const byIndex = new Map(outcome.results.map((r) => [r.window.index, r]));
-        const second = await runWindows(marked.map((r) => r.window), (w) => guarded.resume(byIndex.get(w.index)!, majority), jobs);
+        const second = await runWindows(marked.map((r) => r.window), stopAtFailure(input, (w) => guarded.resume(byIndex.get(w.index)!, majority)), jobs);
         for (const r of second.results) byIndex.set(r.window.index, r);
         outcome = { results: [...byIndex.values()].sort((a, b) => a.window.index - b.window.index), failures: outcome.failures };
       }

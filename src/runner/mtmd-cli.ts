@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { interruptSignal, trackChild } from '../util/cleanup.js';
-import { InterruptedError } from '../errors.js';
+import { interruptSignal, trackChild, interruption } from '../util/cleanup.js';
 
 /** One call of the patched llama-mtmd-cli on one WAV. */
 export interface MtmdJob {
@@ -91,20 +90,26 @@ export async function runMtmdCli(setup: MtmdSetup, job: MtmdJob): Promise<MtmdRe
   const r = await child;
   untrack();
   try {
-    if (r.isCanceled) throw new InterruptedError();
+    if (r.isCanceled) throw interruption();
     const tail = String(r.stderr ?? '').trim().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
     if (r.timedOut) throw new MtmdRunError(`llama-mtmd-cli did not finish within ${Math.round(setup.timeoutMs / 1000)} s`, tail);
     if (r.failed) {
       const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
       throw new MtmdRunError(`llama-mtmd-cli ${how}`, tail);
     }
-    let parsed: MtmdResult;
+    let raw: string;
     try {
-      parsed = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as MtmdResult;
+      raw = fs.readFileSync(resultFile, 'utf8');
     } catch {
       throw new MtmdRunError('llama-mtmd-cli finished without writing its result (is the binary patched?)', tail);
     }
-    if (typeof parsed.text !== 'string' || typeof parsed.stop !== 'string') {
+    let parsed: MtmdResult;
+    try {
+      parsed = JSON.parse(raw) as MtmdResult;
+    } catch {
+      throw new MtmdRunError('llama-mtmd-cli wrote a result that cannot be read', tail);
+    }
+    if (parsed === null || typeof parsed !== 'object' || typeof parsed.text !== 'string' || typeof parsed.stop !== 'string') {
       throw new MtmdRunError('llama-mtmd-cli wrote a result that cannot be read', tail);
     }
     return parsed;

@@ -18,7 +18,13 @@ const tempPaths = new Set<string>();
 const childPids = new Set<number>();
 
 export function throwIfInterrupted(): void {
-  if (controller.signal.aborted) throw new InterruptedError();
+  if (controller.signal.aborted) throw interruption();
+}
+
+/** The error for a stop on purpose, saying what stopped it (Ctrl-C, SIGTERM). */
+export function interruption(): InterruptedError {
+  const reason: unknown = controller.signal.reason;
+  return reason instanceof InterruptedError ? reason : new InterruptedError();
 }
 
 /** Remembers a temp path for the hard-exit path; returns the function that forgets it. */

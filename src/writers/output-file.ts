@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { trackTempPath } from '../util/cleanup.js';
+import { underlyingFsError } from '../util/fs-errors.js';
 
 /**
  * Writes `content` to `dest` atomically: a temp file in the same folder, fsync'd, then moved into
@@ -42,8 +43,9 @@ function describeWriteError(err: NodeJS.ErrnoException, dest: string): Error {
       return new UserError(`no space left on the device while writing ${dest}`, { hint: 'free some space and run again' });
     case 'EACCES':
     case 'EPERM':
-    case 'EROFS':
       return new UserError(`cannot write to ${path.dirname(dest)}: permission denied`, { hint: 'choose another folder with -o' });
+    case 'EROFS':
+      return new UserError(`cannot write to ${path.dirname(dest)}: read-only file system`, { hint: 'choose another folder with -o' });
     case 'ENOENT':
       return new UserError(`output folder ${path.dirname(dest)} does not exist`, { hint: 'create it or choose another with -o' });
     default:
@@ -57,6 +59,7 @@ export function ensureOutputDir(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
-    throw describeWriteError(err as NodeJS.ErrnoException, path.join(dir, 'x'));
+    // mkdir -p under a read-only or forbidden folder says ENOENT: report the real cause.
+    throw describeWriteError(underlyingFsError(err as NodeJS.ErrnoException), path.join(dir, 'x'));
   }
 }

@@ -1,0 +1,112 @@
+/**
+ * Reliability matrix, a 6-hour input: decoded in bounded memory and time. Six hours of 16 kHz
+ * float32 is 1318 MiB; buffering ffmpeg's whole output (as decoding did before) peaked at about
+ * twice that plus the copies. The samples now stream into one array sized from ffprobe's
+ * duration, so the peak is the samples plus the analysis' per-frame arrays.
+ *
+ * Two files, both cheap to make: a real compressed one (opus, a 1.2 s tone every 10 s: 2160
+ * speech windows, made by looping a 10 s file with -c copy) decoded, analysed and windowed in a
+ * child process that reports its peak RSS; and a sparse 6-hour WAV (silence: 691 MB that take
+ * no disk) through the whole CLI, whose peak RSS a preloaded module records.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
+import { BIN } from './helpers/cli.js';
+import { filesIn } from './helpers/reliability.js';
+
+const HOURS = 6;
+const SECONDS = HOURS * 3600;
+const SAMPLES_MIB = (SECONDS * 16_000 * 4) / 2 ** 20; // 1318
+/** Allowed above the samples themselves: Node, the analysis' per-frame arrays, the windows. */
+const HEADROOM_MIB = 450;
+
+const DIST = path.resolve(import.meta.dirname, '..', 'dist');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-rel-6h-'));
+let model: SyntheticModel;
+
+beforeAll(async () => {
+  model = await ensureSyntheticModel('tiny', { script: 'language English<asr_text>Hello world.<|im_end|>' });
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function sparseWav(file: string, seconds: number): void {
+  const data = seconds * 16_000 * 2;
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(16_000, 24);
+  h.writeUInt32LE(32_000, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data, 40);
+  fs.writeFileSync(file, h);
+  fs.truncateSync(file, 44 + data);
+}
+
+describe(`a ${HOURS}-hour input`, () => {
+  it('a 6-hour opus file is decoded, analysed and windowed with the samples plus bounded headroom', async () => {
+    const ten = path.join(tmp, 'ten.opus');
+    const six = path.join(tmp, 'six.opus');
+    const ff = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
+    await execa('ffmpeg', [...ff, '-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000:d=10', '-af', "volume='if(lt(t,1.2),0.3,0)':eval=frame", '-ac', '1', '-c:a', 'libopus', '-b:a', '12k', ten]);
+    await execa('ffmpeg', [...ff, '-stream_loop', String(SECONDS / 10 - 1), '-i', ten, '-c', 'copy', six]);
+    const probe = path.join(tmp, 'probe.mjs');
+    fs.writeFileSync(
+      probe,
+      `import { decodeInput } from ${JSON.stringify(path.join(DIST, 'audio/decode.js'))};
+import { analyseSpeech } from ${JSON.stringify(path.join(DIST, 'mel/speech-regions.js'))};
+import { cutWindows } from ${JSON.stringify(path.join(DIST, 'windows/cut-windows.js'))};
+const t0 = performance.now();
+const audio = await decodeInput(process.argv[2], null);
+const t1 = performance.now();
+const a = analyseSpeech(audio.samples);
+const ws = cutWindows(a.regions, a.loudness, { maxSeconds: 8, duration: a.duration });
+const t2 = performance.now();
+process.stdout.write(JSON.stringify({ seconds: audio.samples.length / 16000, decodeS: (t1 - t0) / 1000, analyseS: (t2 - t1) / 1000, windows: ws.length, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+`,
+    );
+    const r = await execa(process.execPath, [probe, six], { env: { TMPDIR: tmp } });
+    const m = JSON.parse(r.stdout);
+    console.log(`6 h opus: decode ${m.decodeS.toFixed(1)} s, analysis + windows ${m.analyseS.toFixed(1)} s, ${m.windows} windows, peak RSS ${Math.round(m.maxRssMiB)} MiB (samples alone: ${Math.round(SAMPLES_MIB)} MiB)`);
+    expect(Math.abs(m.seconds - SECONDS)).toBeLessThan(SECONDS * 0.005); // opus adds 20 ms of pre-skip per loop
+    expect(m.windows).toBe(SECONDS / 10);
+    expect(m.maxRssMiB).toBeLessThan(SAMPLES_MIB + HEADROOM_MIB);
+    expect(m.decodeS + m.analyseS).toBeLessThan(240);
+  }, 400_000);
+
+  it('a sparse 6-hour WAV goes through the whole CLI: exit 0, one empty transcript, nothing left', async () => {
+    const wav = path.join(tmp, 'six hours.wav');
+    sparseWav(wav, SECONDS);
+    const rssFile = path.join(tmp, 'rss.json');
+    const preload = path.join(tmp, 'rss.mjs');
+    fs.writeFileSync(
+      preload,
+      `import fs from 'node:fs';\nconst t0 = performance.now();\nprocess.on('exit', () => fs.writeFileSync(${JSON.stringify(rssFile)}, JSON.stringify({ maxRssMiB: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - t0) / 1000 })));\n`,
+    );
+    const tmpdir = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
+    const out = path.join(tmp, 'out');
+    const r = await execa(process.execPath, ['--import', preload, BIN, wav, '-f', 'txt,json', '-o', out, '-q', '--model', model.text, '--mmproj', model.mmproj], {
+      env: { QWEN3ASR_BIN_DIR: inject('binDir'), TMPDIR: tmpdir },
+      reject: false,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const m = JSON.parse(fs.readFileSync(rssFile, 'utf8'));
+    console.log(`6 h sparse WAV through the CLI: ${m.seconds.toFixed(1)} s, peak RSS ${Math.round(m.maxRssMiB)} MiB`);
+    expect(filesIn(out)).toEqual(['six hours.json', 'six hours.txt']);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'six hours.json'), 'utf8')).duration).toBe(SECONDS);
+    expect(fs.readFileSync(path.join(out, 'six hours.txt'), 'utf8').trim()).toBe('');
+    expect(filesIn(tmpdir)).toEqual([]);
+    expect(m.maxRssMiB).toBeLessThan(SAMPLES_MIB + HEADROOM_MIB);
+    expect(m.seconds).toBeLessThan(240);
+  }, 400_000);
+});

@@ -1,0 +1,212 @@
+/**
+ * Reliability matrix, inputs: each odd input gives one clear line and exit 1 with nothing
+ * written, or is transcribed as far as it holds audio (exit 0). Every run has a private TMPDIR
+ * that must end empty, and no child process may be left.
+ *
+ * Covered elsewhere, not repeated here (test/cli.test.ts, "bad inputs"): a missing file, a
+ * directory ("X is a folder, not a file"), a zero-byte file ("X is empty (0 bytes)"), a text
+ * file ("cannot decode X: it is not an audio or video file ffmpeg can read"), a WAV cut at 40
+ * bytes. The 6-hour file is test/reliability-6h.test.ts.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execaSync } from 'execa';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
+import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, makeRunner } from './helpers/reliability.js';
+import { wavBytes } from './helpers/signals.js';
+import { cleanupFixtures, script, sentences, speak, SR } from './fixtures/speech.js';
+import { floatWavBytes } from '../src/runner/window-wav.js';
+
+const SCRIPT = 'language English<asr_text>Hello world.<|im_end|>';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-rel-inputs-'));
+fs.chmodSync(tmp, 0o755); // the no-permission case runs the CLI as nobody
+const run = makeRunner(tmp);
+let model: SyntheticModel;
+let env: Record<string, string>;
+let talk: Float32Array;
+let talkWav: string;
+
+beforeAll(async () => {
+  model = await ensureSyntheticModel('tiny', { script: SCRIPT });
+  env = { QWEN3ASR_BIN_DIR: inject('binDir') };
+  talk = script(sentences(2).map((s, i) => ({ pause: i === 0 ? 0.5 : 1.2, audio: speak(s) })), 0.8).samples;
+  talkWav = file('talk.wav', floatWavBytes(talk));
+});
+afterAll(() => {
+  cleanupFixtures();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function file(name: string, bytes: Uint8Array): string {
+  const p = path.join(tmp, name);
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.writeFileSync(p, bytes);
+  return p;
+}
+
+function modelArgs(): string[] {
+  return ['--model', model.text, '--mmproj', model.mmproj, '--threads', '2'];
+}
+
+/** 16-bit PCM WAV bytes of `frames` frames of `channels` channels (header written by hand). */
+function pcm16Wav(frames: number, channels = 1, rate = SR, fill = 0x1000): Buffer {
+  const data = Buffer.alloc(frames * channels * 2);
+  for (let i = 0; i < frames * channels; i++) data.writeInt16LE(fill, i * 2);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(channels, 22);
+  h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * channels * 2, 28);
+  h.writeUInt16LE(channels * 2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}
+
+const decoders: Array<[string, string[]]> = [
+  ['ffmpeg', []],
+  ['no ffmpeg', ['--ffmpeg', 'none']],
+];
+
+describe('inputs that fail: one line, exit 1, nothing written, nothing left', () => {
+  const cases: Array<[string, () => string, string[], (f: string) => string]> = [
+    ['a truncated WAV header (20 bytes)', () => file('trunc.wav', pcm16Wav(100).subarray(0, 20)), [], (f) => `qwen3asr: cannot decode ${f}: it is not an audio or video file ffmpeg can read`],
+    ['a truncated WAV header (20 bytes), no ffmpeg', () => file('trunc-noff.wav', pcm16Wav(100).subarray(0, 20)), ['--ffmpeg', 'none'], (f) => `qwen3asr: cannot decode ${f}: not a valid WAV file (Could not find the "data" chunk) — check the file, or install ffmpeg, which reads damaged files more leniently`],
+    ['a 0-sample WAV', () => file('zero.wav', pcm16Wav(0)), [], (f) => `qwen3asr: ${f} holds no audio (0 samples) — give a file that contains audio`],
+    ['a 0-sample WAV, no ffmpeg', () => file('zero-noff.wav', pcm16Wav(0)), ['--ffmpeg', 'none'], (f) => `qwen3asr: ${f} holds no audio (0 samples) — give a file that contains audio`],
+    ['a video with no audio track', () => makeWithFfmpeg('novideo.mp4', ['-f', 'lavfi', '-i', 'testsrc=d=1:s=64x48', '-c:v', 'mpeg4']), [], (f) => `qwen3asr: cannot decode ${f}: it has no audio track`],
+    ['an image (png)', () => makeWithFfmpeg('picture.png', ['-f', 'lavfi', '-i', 'testsrc=d=1:s=64x48', '-frames:v', '1']), [], (f) => `qwen3asr: cannot decode ${f}: it has no audio track`],
+    ['an image (png), no ffmpeg', () => makeWithFfmpeg('picture2.png', ['-f', 'lavfi', '-i', 'testsrc=d=1:s=64x48', '-frames:v', '1']), ['--ffmpeg', 'none'], (f) => `qwen3asr: cannot decode ${f}: it is not a WAV file and ffmpeg is turned off (--ffmpeg none) — install ffmpeg (apt install ffmpeg / brew install ffmpeg), point --ffmpeg or QWEN3ASR_FFMPEG at a binary, or \`npm install ffmpeg-static\``],
+    ['a symlink loop', () => symlinkLoop(), [], (f) => `qwen3asr: input is a symbolic link loop: ${f}`],
+  ];
+  for (const [what, make, extra, message] of cases) {
+    it(what, async () => {
+      const input = make();
+      const out = path.join(tmp, `out-${what.replace(/\W+/g, '-')}`);
+      const r = await run([input, '-f', 'srt,txt', '-o', out, ...extra, ...modelArgs()], { env });
+      expect(r.code).toBe(1);
+      expectOneLine(r, message(input));
+      expect(filesIn(out)).toEqual([]);
+      await expectClean(r, tmp);
+    });
+  }
+
+  it.skipIf(!canDropPrivileges())('a file without read permission (run as nobody: root reads anything)', async () => {
+    const input = file('secret.wav', floatWavBytes(talk));
+    fs.chmodSync(input, 0o600);
+    const out = path.join(tmp, 'out-noperm');
+    fs.mkdirSync(out, { mode: 0o777 });
+    fs.chmodSync(out, 0o777);
+    const r = await run([input, '-o', out, ...modelArgs()], { env, prefix: AS_NOBODY });
+    expect(r.code).toBe(1);
+    expectOneLine(r, `qwen3asr: cannot read ${input}: permission denied`);
+    expect(filesIn(out)).toEqual([]);
+    await expectClean(r, tmp);
+  });
+
+  it('stdin that holds too little to decode (100 bytes of an mp3)', async () => {
+    const mp3 = makeWithFfmpeg('stdin-short.mp3', ['-i', talkWav, '-c:a', 'libmp3lame', '-b:a', '64k']);
+    const out = path.join(tmp, 'out-stdin-short');
+    const r = await run(['-', '-o', out, ...modelArgs()], { env, input: fs.readFileSync(mp3).subarray(0, 100) });
+    expect(r.code).toBe(1);
+    expectOneLine(r, 'qwen3asr: cannot decode stdin: it is not an audio or video file ffmpeg can read');
+    expect(filesIn(out)).toEqual([]);
+    await expectClean(r, tmp);
+  });
+});
+
+describe('inputs that decode as far as they hold audio: exit 0, complete outputs', () => {
+  it('stdin that closes early (half an mp3 piped in) is transcribed up to where it stops', async () => {
+    const mp3 = makeWithFfmpeg('stdin-half.mp3', ['-i', talkWav, '-c:a', 'libmp3lame', '-b:a', '64k']);
+    const bytes = fs.readFileSync(mp3);
+    const out = path.join(tmp, 'out-stdin-half');
+    const r = await run(['-', '-f', 'json,txt', '-o', out, ...modelArgs()], { env, input: bytes.subarray(0, Math.floor(bytes.length / 2)) });
+    expect(r.code).toBe(0);
+    expect(filesIn(out)).toEqual(['stdin.json', 'stdin.txt']);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'stdin.json'), 'utf8'));
+    const full = talk.length / SR;
+    expect(json.duration).toBeGreaterThan(full * 0.3);
+    expect(json.duration).toBeLessThan(full * 0.7);
+    expect(fs.readFileSync(path.join(out, 'stdin.txt'), 'utf8')).toMatch(/^Hello world\./);
+    await expectClean(r, tmp);
+  });
+
+  for (const [how, extra] of decoders) {
+    it(`a WAV whose header claims more data than there is: the part that is there (${how})`, async () => {
+      // Decision: transcribe what is there. ffmpeg does so (it warns only at -loglevel warning),
+      // and so does wavefile; a download cut short still has its first hours, which are worth
+      // having, and the transcript's duration says how much there was.
+      const whole = wavBytes([Float64Array.from(talk)], SR, '16');
+      const cut = Math.floor(whole.length * 0.6);
+      const input = file(`lying-${how.replace(/\W/g, '')}.wav`, whole.subarray(0, cut));
+      const out = path.join(tmp, `out-lying-${how.replace(/\W/g, '')}`);
+      const r = await run([input, '-f', 'json,txt', '-o', out, ...extra, ...modelArgs()], { env });
+      expect(r.stderr).not.toMatch(/error|warn|cannot|failed/i);
+      expect(r.code).toBe(0);
+      const json = JSON.parse(fs.readFileSync(path.join(out, path.basename(input, '.wav') + '.json'), 'utf8'));
+      expect(json.duration).toBeCloseTo((cut - 44) / 2 / SR, 2);
+      expect(fs.readFileSync(path.join(out, path.basename(input, '.wav') + '.txt'), 'utf8')).toMatch(/^Hello world\./);
+      await expectClean(r, tmp);
+    });
+
+    it(`a 1-sample WAV is silence: empty outputs, exit 0 (${how})`, async () => {
+      const input = file(`one-${how.replace(/\W/g, '')}.wav`, pcm16Wav(1));
+      const out = path.join(tmp, `out-one-${how.replace(/\W/g, '')}`);
+      const r = await run([input, '-f', 'srt,txt', '-o', out, ...extra, ...modelArgs()], { env });
+      expect(r.stderr).not.toMatch(/error|warn|cannot|failed/i);
+      expect(r.code).toBe(0);
+      const stem = path.basename(input, '.wav');
+      expect(filesIn(out)).toEqual([`${stem}.srt`, `${stem}.txt`]);
+      expect(fs.readFileSync(path.join(out, `${stem}.srt`), 'utf8').trim()).toBe('');
+      await expectClean(r, tmp);
+    });
+
+    it(`a 96 kHz 8-channel 24-bit WAV (${how})`, async () => {
+      const input = path.join(tmp, `multi-${how.replace(/\W/g, '')}.wav`);
+      const pan = `pan=7.1|${Array.from({ length: 8 }, (_, c) => `c${c}=c0`).join('|')}`;
+      makeWithFfmpeg(path.basename(input), ['-i', talkWav, '-af', pan, '-ar', '96000', '-c:a', 'pcm_s24le']);
+      const out = path.join(tmp, `out-multi-${how.replace(/\W/g, '')}`);
+      const r = await run([input, '-f', 'json,txt', '-o', out, ...extra, ...modelArgs()], { env });
+      expect(r.stderr).not.toMatch(/error|warn|cannot|failed/i);
+      expect(r.code).toBe(0);
+      const stem = path.basename(input, '.wav');
+      expect(JSON.parse(fs.readFileSync(path.join(out, `${stem}.json`), 'utf8')).duration).toBeCloseTo(talk.length / SR, 1);
+      expect(fs.readFileSync(path.join(out, `${stem}.txt`), 'utf8')).toMatch(/^Hello world\./);
+      await expectClean(r, tmp);
+    });
+  }
+
+  it('a path with spaces and non-ASCII characters; outputs go beside it', async () => {
+    const input = file(path.join('dossier à part', 'Grüße 你好 talk (1).wav'), floatWavBytes(talk));
+    const r = await run([input, '-f', 'srt,txt', ...modelArgs()], { env });
+    expect(r.stderr).not.toMatch(/error|warn|cannot|failed/i);
+    expect(r.code).toBe(0);
+    expect(filesIn(path.dirname(input))).toEqual(['Grüße 你好 talk (1).srt', 'Grüße 你好 talk (1).txt', 'Grüße 你好 talk (1).wav']);
+    expect(fs.readFileSync(path.join(path.dirname(input), 'Grüße 你好 talk (1).txt'), 'utf8')).toMatch(/^Hello world\./);
+    await expectClean(r, tmp);
+  });
+});
+
+function makeWithFfmpeg(name: string, args: string[]): string {
+  const p = path.join(tmp, name);
+  execaSync('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args, p]);
+  return p;
+}
+
+function symlinkLoop(): string {
+  const a = path.join(tmp, 'loop-a.wav');
+  const b = path.join(tmp, 'loop-b.wav');
+  fs.rmSync(a, { force: true });
+  fs.rmSync(b, { force: true });
+  fs.symlinkSync(b, a);
+  fs.symlinkSync(a, b);
+  return a;
+}
