@@ -83,6 +83,25 @@ process.stdout.write(JSON.stringify({ seconds: audio.samples.length / 16000, dec
     expect(m.decodeS + m.analyseS).toBeLessThan(240);
   }, 400_000);
 
+  it('a sparse 6-hour WAV without ffmpeg is read in blocks: the samples plus bounded headroom', async () => {
+    const wav = path.join(tmp, 'six-noffmpeg.wav');
+    sparseWav(wav, SECONDS);
+    const probe = path.join(tmp, 'probe-wav.mjs');
+    fs.writeFileSync(
+      probe,
+      `import { decodeInput } from ${JSON.stringify(path.join(DIST, 'audio/decode.js'))};
+const t0 = performance.now();
+const audio = await decodeInput(process.argv[2], 'none');
+process.stdout.write(JSON.stringify({ seconds: audio.samples.length / 16000, decodeS: (performance.now() - t0) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+`,
+    );
+    const m = JSON.parse((await execa(process.execPath, [probe, wav])).stdout);
+    console.log(`6 h WAV without ffmpeg: decode ${m.decodeS.toFixed(1)} s, peak RSS ${Math.round(m.maxRssMiB)} MiB`);
+    expect(m.seconds).toBe(SECONDS);
+    expect(m.maxRssMiB).toBeLessThan(SAMPLES_MIB + HEADROOM_MIB);
+    fs.rmSync(wav);
+  }, 400_000);
+
   it('a sparse 6-hour WAV goes through the whole CLI: exit 0, one empty transcript, nothing left', async () => {
     const wav = path.join(tmp, 'six hours.wav');
     sparseWav(wav, SECONDS);

@@ -176,7 +176,12 @@ describe('batches', () => {
       expect(strip(fs.readFileSync(path.join(out, 'talk.json'), 'utf8'))).toBe(strip(fs.readFileSync(path.join(ref, 'talk.json'), 'utf8')));
       const wrote = [a, b].filter((r) => r.stderr.includes(`wrote ${path.join(out, 'talk.srt')}`)).length;
       if (force) expect(wrote).toBeGreaterThanOrEqual(1);
-      else expect(wrote).toBe(1); // the other skipped (outputs existed) or kept the file that appeared meanwhile
+      else {
+        expect(wrote).toBe(1);
+        // The other one skipped the file (its outputs existed when it started) or kept the ones that appeared meanwhile.
+        const other = [a, b].find((r) => !r.stderr.includes(`wrote ${path.join(out, 'talk.srt')}`))!;
+        expect(other.stderr).toMatch(/skipped, its outputs exist|talk\.srt appeared meanwhile \(another run\?\): kept; --force overwrites/);
+      }
       await expectClean(a, tmp);
       await expectClean(b, tmp);
     });

@@ -18,6 +18,8 @@ import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, make
 import { wavBytes } from './helpers/signals.js';
 import { cleanupFixtures, script, sentences, speak, SR } from './fixtures/speech.js';
 import { floatWavBytes } from '../src/runner/window-wav.js';
+import { decodeWavFile } from '../src/audio/wav.js';
+import { rms } from './helpers/signals.js';
 
 const SCRIPT = 'language English<asr_text>Hello world.<|im_end|>';
 
@@ -193,6 +195,30 @@ describe('inputs that decode as far as they hold audio: exit 0, complete outputs
     expect(fs.readFileSync(path.join(path.dirname(input), 'Grüße 你好 talk (1).txt'), 'utf8')).toMatch(/^Hello world\./);
     await expectClean(r, tmp);
   });
+});
+
+describe('WAV files without ffmpeg are read in blocks, and match ffmpeg', () => {
+  // ffmpeg writes WAVE_FORMAT_EXTENSIBLE headers for float and for more than 2 channels; the
+  // block reader reads them right (wavefile, used before for every WAV, misread extensible float).
+  const cases: Array<[string, string[]]> = [
+    ['44.1 kHz stereo float (extensible header)', ['-ar', '44100', '-ac', '2', '-c:a', 'pcm_f32le']],
+    ['48 kHz 6-channel 24-bit (extensible header)', ['-af', 'pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0', '-ar', '48000', '-c:a', 'pcm_s24le']],
+    ['22.05 kHz mono 8-bit (odd data length, padded chunk)', ['-ar', '22050', '-ac', '1', '-c:a', 'pcm_u8']],
+    ['16 kHz mono 64-bit float', ['-ar', '16000', '-ac', '1', '-c:a', 'pcm_f64le']],
+  ];
+  for (const [what, args] of cases) {
+    it(what, () => {
+      const f = makeWithFfmpeg(`blocks-${what.replace(/\W+/g, '-')}.wav`, ['-f', 'lavfi', '-i', 'sine=f=440:d=1.3,volume=0.5', ...args]);
+      const ours = decodeWavFile(f).samples;
+      const out = execaSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-i', f, '-rematrix_maxval', '1.0', '-ac', '1', '-ar', '16000', '-f', 'f32le', 'pipe:1'], { encoding: 'buffer' }).stdout as Uint8Array;
+      const theirs = new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+      expect(Math.abs(ours.length - theirs.length)).toBeLessThanOrEqual(1);
+      const n = Math.min(ours.length, theirs.length);
+      const diff = new Float32Array(n);
+      for (let i = 0; i < n; i++) diff[i] = ours[i] - theirs[i];
+      expect(rms(diff, 800, n - 800) / rms(theirs, 800, n - 800)).toBeLessThan(0.03);
+    });
+  }
 });
 
 function makeWithFfmpeg(name: string, args: string[]): string {

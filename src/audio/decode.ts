@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Audio } from './audio.js';
-import { decodeWav, looksLikeWav } from './wav.js';
+import { decodeWav, decodeWavFile, looksLikeWav } from './wav.js';
 import { decodeWithFfmpeg, findFfmpeg, FfmpegDecodeError, FFMPEG_DISABLED } from './ffmpeg.js';
 import { UserError } from '../errors.js';
 
@@ -42,9 +42,8 @@ async function decodeAny(input: string, ffmpegOption: string | null): Promise<Au
     }
   }
   if (looksLikeWav(head)) {
-    const bytes = 'bytes' in bytesOrPath ? bytesOrPath.bytes : fs.readFileSync(bytesOrPath.path);
     try {
-      return decodeWav(bytes);
+      return 'bytes' in bytesOrPath ? decodeWav(bytesOrPath.bytes) : decodeWavFile(bytesOrPath.path);
     } catch (err) {
       throw new UserError(`cannot decode ${name}: not a valid WAV file (${(err as Error).message})`, {
         hint: 'check the file, or install ffmpeg, which reads damaged files more leniently',

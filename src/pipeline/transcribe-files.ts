@@ -77,6 +77,7 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
       outcomes.push({ input, status: 'skipped', reason: 'outputs exist' });
       continue;
     }
+    const before = new Set(targets ? [...targets.values()].filter((p) => fs.existsSync(p)) : []);
     let settingUp = false;
     try {
       if (targets && outputDir === null) ensureOutputDir(path.dirname([...targets.values()][0]));
@@ -88,10 +89,10 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
         settingUp = false;
       }
       const transcript = await transcriber.transcribe(audio, input);
-      const { written, existing } = writeOutputs(transcript, options, targets);
+      const { written, meanwhile } = writeOutputs(transcript, options, targets, before);
       const seconds = durationSeconds(audio);
       for (const p of written) log.info(`wrote ${p}`);
-      for (const p of existing) log.info(`${p} exists (written meanwhile by another run?): kept; --force overwrites`);
+      for (const p of meanwhile) log.info(`${p} appeared meanwhile (another run?): kept; --force overwrites`);
       const guard = guardCounts(transcript);
       if (guard.flagged > 0) {
         log.info(`${input}: quality guards flagged ${guard.flagged} of ${guard.windows} windows: ${guard.repaired} repaired, ${guard.marked} marked (kept as the best of their retries)`);
@@ -133,16 +134,16 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
  * Writes each output atomically. Without --force an output that exists by now (another run on
  * the same files finished first) is kept: both runs end well, with one complete file.
  */
-function writeOutputs(t: Transcript, options: TranscribeOptions, targets: Map<Format, string> | null): { written: string[]; existing: string[] } {
+function writeOutputs(t: Transcript, options: TranscribeOptions, targets: Map<Format, string> | null, before: ReadonlySet<string>): { written: string[]; meanwhile: string[] } {
   const written: string[] = [];
-  const existing: string[] = [];
+  const meanwhile: string[] = [];
   if (targets === null) {
     process.stdout.write(render(options.formats[0], t));
-    return { written, existing };
+    return { written, meanwhile };
   }
   for (const [format, dest] of targets) {
     if (!options.force && fs.existsSync(dest)) {
-      existing.push(dest);
+      if (!before.has(dest)) meanwhile.push(dest); // else done by an earlier run: kept
       continue;
     }
     ensureOutputDir(path.dirname(dest));
@@ -150,11 +151,11 @@ function writeOutputs(t: Transcript, options: TranscribeOptions, targets: Map<Fo
       writeFileAtomic(dest, render(format, t), options.force);
       written.push(dest);
     } catch (err) {
-      if (!options.force && fs.existsSync(dest)) existing.push(dest);
+      if (!options.force && fs.existsSync(dest)) meanwhile.push(dest);
       else throw err;
     }
   }
-  return { written, existing };
+  return { written, meanwhile };
 }
 
 
