@@ -9,6 +9,7 @@ import { interruptSignal } from '../util/cleanup.js';
 import { checkDistinctOutputs, outputPathsFor } from './outputs.js';
 import { createTranscriber, type Transcriber } from './transcriber.js';
 import { createLog, type LogLevel } from '../util/log.js';
+import type { RunnerKind } from '../runner/runner.js';
 
 export type Output = { readonly kind: 'stdout' } | { readonly kind: 'files'; readonly dir: string | null };
 
@@ -24,7 +25,12 @@ export interface TranscribeOptions {
   readonly model: string;
   readonly mmproj: string | null;
   readonly threads: number | null;
+  /** Windows at once: processes (subprocess runner) or slots (server runner). */
   readonly jobs: number | null;
+  /** null: the default runner (choose-runner.ts). Ignored with endpoints. */
+  readonly runner: RunnerKind | null;
+  /** Already-running servers to send windows to (--endpoint); empty: run the model here. */
+  readonly endpoints: readonly string[];
   readonly windowSeconds: number | null;
   readonly force: boolean;
   readonly json: boolean;
@@ -62,6 +68,7 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   let transcriber: Transcriber | null = null;
   const outcomes: FileOutcome[] = [];
 
+  try {
   for (const input of options.inputs) {
     if (interruptSignal.aborted) throw new InterruptedError();
     const targets = options.output.kind === 'files' ? outputPathsFor(input, options.formats, outputDir) : null;
@@ -93,7 +100,10 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
       outcomes.push({ input, status: 'failed', error: formatUserError(err) });
     }
   }
-  await transcriber?.close();
+  } finally {
+    // The warm runner's server goes with the run, whatever ended it.
+    await transcriber?.close();
+  }
 
   const failed = outcomes.filter((o) => o.status === 'failed' || o.status === 'partial').length;
   if (options.json) process.stdout.write(`${JSON.stringify(summary(outcomes, Date.now() - started), null, 2)}\n`);
