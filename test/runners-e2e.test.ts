@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { runCli } from './helpers/cli.js';
 import { cleanupFixtures, script, sentences, speak } from './fixtures/speech.js';
@@ -35,6 +35,10 @@ afterAll(() => {
   cleanupFixtures();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
+
+// Three CLI runs per test on a shared 2-core machine: llama.cpp's spinning threads slow down a lot
+// when other work competes for the cores.
+vi.setConfig({ testTimeout: 600_000 });
 
 const modelArgs = (m: SyntheticModel) => ['--model', m.text, '--mmproj', m.mmproj, '--threads', '2'];
 
