@@ -5,6 +5,7 @@ import { buildCommand } from './commands/build.js';
 import { modelsCommand } from './commands/models.js';
 import { convertCommand } from './commands/convert.js';
 import { doctorCommand } from './commands/doctor.js';
+import { evalCommand } from './commands/eval.js';
 import { readVersion } from './util/version.js';
 import { installSignalHandlers } from './util/cleanup.js';
 import { fsUserError } from './util/fs-errors.js';
@@ -20,6 +21,7 @@ export function createProgram(): Command {
   program.addCommand(modelsCommand());
   program.addCommand(convertCommand());
   program.addCommand(doctorCommand());
+  program.addCommand(evalCommand());
   return program;
 }
 

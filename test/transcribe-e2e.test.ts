@@ -147,7 +147,8 @@ describe('transcribe end to end', () => {
     fs.writeFileSync(long, floatWavBytes(concat(parts)));
     const out = path.join(tmp, 'interrupted');
     const privateTmp = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
-    const child = execa(process.execPath, [BIN, long, '-f', 'srt,json', '-o', out, ...modelArgs()], {
+    // The per-window runner writes a WAV per call: its appearance shows a model call under way.
+    const child = execa(process.execPath, [BIN, long, '-f', 'srt,json', '-o', out, '--runner', 'subprocess', ...modelArgs()], {
       env: { ...env, TMPDIR: privateTmp },
       reject: false,
     });
@@ -162,6 +163,27 @@ describe('transcribe end to end', () => {
     expect(String(r.stderr)).toMatch(/interrupted/);
     expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
     expect(fs.readdirSync(privateTmp)).toEqual([]);
+    const still = await execa('pgrep', ['-f', model.text], { reject: false });
+    expect(String(still.stdout).trim()).toBe('');
+  });
+
+  it('Ctrl-C with the warm server runner stops llama-server and leaves no outputs', async () => {
+    const long = path.join(tmp, 'long-server.wav');
+    const parts = Array.from({ length: 6 }, (_, i) => concat([speak(sentences(6)[i]), silence(1.5)]));
+    fs.writeFileSync(long, floatWavBytes(concat(parts)));
+    const out = path.join(tmp, 'interrupted-server');
+    const child = execa(process.execPath, [BIN, long, '-f', 'srt,json', '-o', out, '--runner', 'server', ...modelArgs()], { env, reject: false });
+    // Wait for llama-server to be running with this model, then press Ctrl-C.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const r = await execa('pgrep', ['-f', `llama-server.*${model.text}`], { reject: false });
+      if (String(r.stdout).trim()) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
     const still = await execa('pgrep', ['-f', model.text], { reject: false });
     expect(String(still.stdout).trim()).toBe('');
   });

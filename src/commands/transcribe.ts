@@ -3,6 +3,7 @@ import { FORMATS, type Format } from '../writers/index.js';
 import { loggingOptions, positiveInt, secondsInRange } from './options.js';
 import { UsageError } from '../errors.js';
 import { parseLanguagePolicy } from '../runner/languages.js';
+import { RUNNER_KINDS, type RunnerKind } from '../runner/runner.js';
 import { transcribeFiles, type TranscribeOptions } from '../pipeline/transcribe-files.js';
 
 function formatList(value: string): Format[] {
@@ -14,6 +15,11 @@ function formatList(value: string): Format[] {
     }
   }
   return [...new Set(parts)] as Format[];
+}
+
+/** Repeatable option: every occurrence is kept. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export function transcribeCommand(): Command {
@@ -28,6 +34,8 @@ export function transcribeCommand(): Command {
     .addOption(new Option('--mmproj <path>', 'audio encoder GGUF to use with a --model path').env('QWEN3ASR_MMPROJ'))
     .addOption(new Option('-t, --threads <n>', 'CPU threads per model run').argParser(positiveInt('--threads')).env('QWEN3ASR_THREADS'))
     .addOption(new Option('-j, --jobs <n>', 'windows transcribed at once').argParser(positiveInt('--jobs')).env('QWEN3ASR_JOBS'))
+    .addOption(new Option('--runner <kind>', 'how the model runs here: server (one warm llama-server, windows batched) or subprocess (one llama-mtmd-cli per window)').choices(RUNNER_KINDS).env('QWEN3ASR_RUNNER'))
+    .addOption(new Option('--endpoint <url>', 'send windows to an already-running llama-server or OpenAI-compatible server (repeatable: windows are spread over them)').argParser(collect).default([] as string[], 'none'))
     .addOption(new Option('--window-seconds <s>', 'longest window given to the model at once (default: the encoder window, 8 s)').argParser(secondsInRange('--window-seconds', 1, 30)))
     .addOption(new Option('--no-guard', 'skip the per-window quality guards (loops, truncation, implausible text): one model call per window, for benchmarking'))
     .addOption(new Option('--force', 'overwrite existing outputs'))
@@ -65,6 +73,8 @@ function validate(inputs: string[], opts: Record<string, unknown>): TranscribeOp
     mmproj: (opts.mmproj as string | undefined) ?? null,
     threads: (opts.threads as number | undefined) ?? null,
     jobs: (opts.jobs as number | undefined) ?? null,
+    runner: (opts.runner as RunnerKind | undefined) ?? null,
+    endpoints: opts.endpoint as string[],
     windowSeconds: (opts.windowSeconds as number | undefined) ?? null,
     force: Boolean(opts.force),
     failFast: Boolean(opts.failFast),

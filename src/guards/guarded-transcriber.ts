@@ -4,8 +4,8 @@
  */
 import type { Window } from '../windows/window.js';
 import type { LanguagePolicy, Language } from '../runner/languages.js';
-import { DecodeFailedError, WindowFailedError, type SpanDecoder, type WindowTranscriber } from '../runner/subprocess-runner.js';
-import { REPETITION_CONTROL_ARGS, resumeLadder, runLadder, type Candidate, type DecodeSettings, type LadderConfig } from './ladder.js';
+import { DecodeFailedError, WindowFailedError, type SpanDecoder, type WindowTranscriber } from '../runner/decoder.js';
+import { REPETITION_CONTROL, resumeLadder, runLadder, type Candidate, type DecodeSettings, type LadderConfig } from './ladder.js';
 import type { WindowResult } from '../runner/window-result.js';
 import { joinHalves, splitWindow } from './split.js';
 
@@ -49,7 +49,7 @@ export function guardedWindowTranscriber(decodeSpan: SpanDecoder, options: Guard
       const o = {
         context: s.context,
         language: s.language as Language | null,
-        samplerArgs: s.repetitionControl ? REPETITION_CONTROL_ARGS : undefined,
+        sampler: s.repetitionControl ? REPETITION_CONTROL : undefined,
       };
       if (s.split && halves) {
         const a = await decodeSpan({ start: halves[0].start, end: halves[0].end, name: `${window.index}a` }, o);

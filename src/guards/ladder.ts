@@ -15,13 +15,14 @@
  * `nextStep` holds the decisions and is pure; `runLadder` drives it with any decode function
  * (the subprocess runner in production, scripted answers in the unit tests).
  */
+import type { RepetitionControl } from '../runner/sampler.js';
 import { checkCandidate, nonLoopingUnits, severity, type CheckPolicy, type Flag, type FlagKind } from './detect.js';
 
 export type Step = 'initial' | 'repetition-control' | 'split' | 'drop-context' | 'force-language';
 
 /** How one decode is made. */
 export interface DecodeSettings {
-  /** Sampler options against loops (REPETITION_CONTROL_ARGS). */
+  /** Sampler options against loops (REPETITION_CONTROL). */
   readonly repetitionControl: boolean;
   /** Decode the window as two halves cut at its quietest point. */
   readonly split: boolean;
@@ -88,7 +89,7 @@ export interface LadderConfig {
  * sequence that already occurred, more the longer the repeat (base 1.75, from 3 tokens on). Both
  * apply before the temperature-0 pick, so decoding stays deterministic.
  */
-export const REPETITION_CONTROL_ARGS = ['--repeat-penalty', '1.1', '--repeat-last-n', '64', '--dry-multiplier', '0.8'] as const;
+export const REPETITION_CONTROL: RepetitionControl = { repeatPenalty: 1.1, repeatLastN: 64, dryMultiplier: 0.8 };
 
 const LOOPING: readonly FlagKind[] = ['repetition', 'compression', 'token-limit', 'too-much-text'];
 const MISSING: readonly FlagKind[] = ['too-little-text', 'no-text'];

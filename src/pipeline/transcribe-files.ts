@@ -9,6 +9,7 @@ import { throwIfInterrupted } from '../util/cleanup.js';
 import { checkDistinctOutputs, outputPathsFor } from './outputs.js';
 import { createTranscriber, type Transcriber } from './transcriber.js';
 import { createLog, type LogLevel } from '../util/log.js';
+import type { RunnerKind } from '../runner/runner.js';
 
 export type Output = { readonly kind: 'stdout' } | { readonly kind: 'files'; readonly dir: string | null };
 
@@ -24,7 +25,12 @@ export interface TranscribeOptions {
   readonly model: string;
   readonly mmproj: string | null;
   readonly threads: number | null;
+  /** Windows at once: processes (subprocess runner) or slots (server runner). */
   readonly jobs: number | null;
+  /** null: the default runner (choose-runner.ts). Ignored with endpoints. */
+  readonly runner: RunnerKind | null;
+  /** Already-running servers to send windows to (--endpoint); empty: run the model here. */
+  readonly endpoints: readonly string[];
   readonly windowSeconds: number | null;
   readonly force: boolean;
   /** Stop the batch at the first file that fails (default: report it and go on). */
@@ -69,49 +75,53 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   // An output folder that cannot be written is found before hours of transcription, not after.
   if (outputDir !== null) ensureOutputDir(outputDir);
 
-  for (const [i, input] of options.inputs.entries()) {
-    throwIfInterrupted();
-    const targets = options.output.kind === 'files' ? outputPathsFor(input, options.formats, outputDir) : null;
-    if (targets && !options.force && [...targets.values()].every((p) => fs.existsSync(p))) {
-      log.info(`${input}: skipped, its outputs exist (--force redoes them)`);
-      outcomes.push({ input, status: 'skipped', reason: 'outputs exist' });
-      continue;
+  try {
+    for (const [i, input] of options.inputs.entries()) {
+      throwIfInterrupted();
+      const targets = options.output.kind === 'files' ? outputPathsFor(input, options.formats, outputDir) : null;
+      if (targets && !options.force && [...targets.values()].every((p) => fs.existsSync(p))) {
+        log.info(`${input}: skipped, its outputs exist (--force redoes them)`);
+        outcomes.push({ input, status: 'skipped', reason: 'outputs exist' });
+        continue;
+      }
+      const before = new Set(targets ? [...targets.values()].filter((p) => fs.existsSync(p)) : []);
+      let settingUp = false;
+      try {
+        if (targets && outputDir === null) ensureOutputDir(path.dirname([...targets.values()][0]));
+        const audio = await decodeInput(input, options.ffmpeg);
+        if (!transcriber) {
+          // A model or build that fails is no fault of this file: it would fail every file alike.
+          settingUp = true;
+          transcriber = await createTranscriber(options, log);
+          settingUp = false;
+        }
+        const transcript = await transcriber.transcribe(audio, input);
+        const { written, meanwhile } = writeOutputs(transcript, options, targets, before);
+        const seconds = durationSeconds(audio);
+        for (const p of written) log.info(`wrote ${p}`);
+        for (const p of meanwhile) log.info(`${p} appeared meanwhile (another run?): kept; --force overwrites`);
+        const guard = guardCounts(transcript);
+        if (guard.flagged > 0) {
+          log.info(`${input}: quality guards flagged ${guard.flagged} of ${guard.windows} windows: ${guard.repaired} repaired, ${guard.marked} marked (kept as the best of their retries)`);
+        }
+        if (targets && written.length === 0) outcomes.push({ input, status: 'skipped', reason: 'outputs written meanwhile by another run' });
+        else outcomes.push({ input, status: 'done', seconds, outputs: written, guard });
+      } catch (err) {
+        if (settingUp || err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) throw err;
+        log.error(`${input}: ${formatUserError(err)}`);
+        outcomes.push({ input, status: 'failed', error: formatUserError(err) });
+        if (options.failFast) {
+          const rest = options.inputs.slice(i + 1);
+          if (rest.length > 0) log.error(`--fail-fast: stopping; ${rest.length} ${rest.length === 1 ? 'file was' : 'files were'} not started`);
+          for (const r of rest) outcomes.push({ input: r, status: 'not started' });
+          break;
+        }
+      }
     }
-    const before = new Set(targets ? [...targets.values()].filter((p) => fs.existsSync(p)) : []);
-    let settingUp = false;
-    try {
-      if (targets && outputDir === null) ensureOutputDir(path.dirname([...targets.values()][0]));
-      const audio = await decodeInput(input, options.ffmpeg);
-      if (!transcriber) {
-        // A model or build that fails is no fault of this file: it would fail every file alike.
-        settingUp = true;
-        transcriber = await createTranscriber(options, log);
-        settingUp = false;
-      }
-      const transcript = await transcriber.transcribe(audio, input);
-      const { written, meanwhile } = writeOutputs(transcript, options, targets, before);
-      const seconds = durationSeconds(audio);
-      for (const p of written) log.info(`wrote ${p}`);
-      for (const p of meanwhile) log.info(`${p} appeared meanwhile (another run?): kept; --force overwrites`);
-      const guard = guardCounts(transcript);
-      if (guard.flagged > 0) {
-        log.info(`${input}: quality guards flagged ${guard.flagged} of ${guard.windows} windows: ${guard.repaired} repaired, ${guard.marked} marked (kept as the best of their retries)`);
-      }
-      if (targets && written.length === 0) outcomes.push({ input, status: 'skipped', reason: 'outputs written meanwhile by another run' });
-      else outcomes.push({ input, status: 'done', seconds, outputs: written, guard });
-    } catch (err) {
-      if (settingUp || err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) throw err;
-      log.error(`${input}: ${formatUserError(err)}`);
-      outcomes.push({ input, status: 'failed', error: formatUserError(err) });
-      if (options.failFast) {
-        const rest = options.inputs.slice(i + 1);
-        if (rest.length > 0) log.error(`--fail-fast: stopping; ${rest.length} ${rest.length === 1 ? 'file was' : 'files were'} not started`);
-        for (const r of rest) outcomes.push({ input: r, status: 'not started' });
-        break;
-      }
-    }
+  } finally {
+    // The warm runner's server goes with the run, whatever ended it.
+    await transcriber?.close();
   }
-  await transcriber?.close();
 
   const failed = outcomes.filter((o) => o.status === 'failed' || o.status === 'partial').length;
   if (options.json) process.stdout.write(`${JSON.stringify(summary(outcomes, Date.now() - started), null, 2)}\n`);

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Audio } from '../audio/audio.js';
 import { durationSeconds } from '../audio/audio.js';
@@ -9,16 +7,14 @@ import type { Log } from '../util/log.js';
 import { analyseSpeech } from '../mel/speech-regions.js';
 import { cutWindows } from '../windows/cut-windows.js';
 import { buildCues, fileLanguage } from '../cues/build-cues.js';
-import { subprocessDecoder } from '../runner/subprocess-runner.js';
+import { spanDecoder } from '../runner/decoder.js';
 import { guardedWindowTranscriber } from '../guards/guarded-transcriber.js';
 import { runWindows } from '../runner/run-windows.js';
 import { parseLanguagePolicy } from '../runner/languages.js';
-import { resolveModel } from '../models/resolve.js';
-import { ensureBuild } from '../build/index.js';
+import { fixedTokenBudgetFromEnv } from '../runner/token-budget-override.js';
 import { createProgress } from './progress-bar.js';
-import { interruptSignal, trackTempPath } from '../util/cleanup.js';
-import type { MtmdSetup } from '../runner/mtmd-cli.js';
-import { WindowFailedError, type WindowTranscriber } from '../runner/subprocess-runner.js';
+import { startRunner } from './choose-runner.js';
+import { WindowFailedError, type WindowTranscriber } from '../runner/decoder.js';
 import { UserError } from '../errors.js';
 
 /** Turns decoded audio into a transcript; holds whatever stays warm across inputs. */
@@ -47,38 +43,18 @@ function stopAtFailure(input: string, transcribe: WindowTranscriber): WindowTran
   };
 }
 
-/** Per-window time limit: generous for the 1.7B on a slow CPU, yet a hung process is noticed. */
-function windowTimeoutMs(windowSeconds: number): number {
-  const fromEnv = Number(process.env.QWEN3ASR_WINDOW_TIMEOUT);
-  if (fromEnv > 0) return fromEnv * 1000;
-  return (120 + 20 * windowSeconds) * 1000;
-}
-
 export async function createTranscriber(options: TranscribeOptions, log: Log): Promise<Transcriber> {
   const language = parseLanguagePolicy(options.language);
-  const model = await resolveModel(options.model, options.mmproj, log);
-  const build = await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal });
-  const windowSeconds = options.windowSeconds ?? model.windowSeconds;
-  const threads = options.threads ?? Math.max(1, os.availableParallelism());
-  const jobs = options.jobs ?? 1;
-  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-run-'));
-  const untrack = trackTempPath(tempDir);
-  const setup: MtmdSetup = {
-    mtmdCli: build.mtmdCli,
-    model: model.text,
-    mmproj: model.mmproj,
-    threads: Math.max(1, Math.floor(threads / jobs)),
-    timeoutMs: windowTimeoutMs(windowSeconds),
-    tempDir,
-    extraArgs: process.env.QWEN3ASR_EXTRA_ARGS ? process.env.QWEN3ASR_EXTRA_ARGS.split(' ').filter(Boolean) : [],
-  };
+  const budget = fixedTokenBudgetFromEnv();
+  const { runner, windowSeconds, modelName } = await startRunner(options, budget, log);
+  const jobs = runner.concurrency;
   return {
     async transcribe(audio, input) {
       const speech = analyseSpeech(audio.samples);
       const windows = cutWindows(speech.regions, speech.loudness, { maxSeconds: windowSeconds, duration: speech.duration });
       log.debug(`${input}: ${speech.regions.length} speech regions, ${windows.length} windows`);
       const progress = createProgress(path.basename(input), windows.length, log.level);
-      const guarded = guardedWindowTranscriber(subprocessDecoder(setup, audio), {
+      const guarded = guardedWindowTranscriber(spanDecoder(runner.call, audio, budget), {
         context: options.context,
         language,
         quality: options.guard,
@@ -115,15 +91,12 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
         input,
         durationSeconds: durationSeconds(audio),
         language: fileLanguage(outcome.results),
-        model: model.name,
+        model: modelName,
         windows: outcome.results,
         failures: outcome.failures,
         cues: buildCues(outcome.results),
       };
     },
-    async close() {
-      fs.rmSync(tempDir, { recursive: true, force: true });
-      untrack();
-    },
+    close: () => runner.close(),
   };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { interruptSignal, trackChild, interruption } from '../util/cleanup.js';
+import { ModelCallError } from './decoder.js';
 
 /** One call of the patched llama-mtmd-cli on one WAV. */
 export interface MtmdJob {
@@ -39,12 +40,9 @@ export interface MtmdResult {
 }
 
 /** A model call that failed: carries the reason and the tail of the binary's stderr. */
-export class MtmdRunError extends Error {
-  constructor(
-    message: string,
-    readonly stderrTail: string,
-  ) {
-    super(message);
+export class MtmdRunError extends ModelCallError {
+  constructor(message: string, stderrTail: string) {
+    super(message, stderrTail);
     this.name = 'MtmdRunError';
   }
 }

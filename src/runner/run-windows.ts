@@ -1,6 +1,6 @@
 import type { Window } from '../windows/window.js';
 import type { FailedWindow, WindowResult } from './window-result.js';
-import { WindowFailedError, type WindowTranscriber } from './subprocess-runner.js';
+import { WindowFailedError, type WindowTranscriber } from './decoder.js';
 
 export interface WindowsOutcome {
   /** In window order, whatever order they finished in. */

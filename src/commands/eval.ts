@@ -1,0 +1,73 @@
+import { Command, Option } from 'commander';
+import { loggingOptions, positiveInt, secondsInRange } from './options.js';
+import { UsageError } from '../errors.js';
+import { parseLanguagePolicy } from '../runner/languages.js';
+import { RUNNER_KINDS, type RunnerKind } from '../runner/runner.js';
+import { readDataset } from '../eval/dataset.js';
+import { runEval } from '../eval/run-eval.js';
+import { createLog } from '../util/log.js';
+import type { TranscribeOptions } from '../pipeline/transcribe-files.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function evalCommand(): Command {
+  const cmd = new Command('eval')
+    .description('word error rate, latency and real-time factor on a LibriSpeech-style folder (*.flac + *.trans.txt) or a manifest.jsonl ({"audio","text"} per line)')
+    .argument('<dataset>', 'folder or manifest.jsonl')
+    .addOption(new Option('-o, --output <file>', 'per-utterance results as JSON lines'))
+    .addOption(new Option('--limit <n>', 'only the first n utterances').argParser(positiveInt('--limit')))
+    .addOption(new Option('-l, --language <auto|name|list>', 'as for transcribe').env('QWEN3ASR_LANGUAGE'))
+    .addOption(new Option('--context <text>', 'names and jargon to help recognition'))
+    .addOption(new Option('-m, --model <alias|path>', 'model alias (0.6b, 1.7b) or a text GGUF path').env('QWEN3ASR_MODEL').default('0.6b'))
+    .addOption(new Option('--mmproj <path>', 'audio encoder GGUF to use with a --model path').env('QWEN3ASR_MMPROJ'))
+    .addOption(new Option('--runner <kind>', 'server or subprocess').choices(RUNNER_KINDS).env('QWEN3ASR_RUNNER'))
+    .addOption(new Option('--endpoint <url>', 'already-running server(s) to use instead of a local model').argParser(collect).default([] as string[], 'none'))
+    .addOption(new Option('-t, --threads <n>', 'CPU threads').argParser(positiveInt('--threads')).env('QWEN3ASR_THREADS'))
+    .addOption(new Option('-j, --jobs <n>', 'windows transcribed at once').argParser(positiveInt('--jobs')).env('QWEN3ASR_JOBS'))
+    .addOption(new Option('--window-seconds <s>', 'longest window').argParser(secondsInRange('--window-seconds', 1, 30)))
+    .addOption(new Option('--no-guard', 'skip the quality guards'))
+    .addOption(new Option('--json', 'print the summary as JSON'))
+    .addOption(new Option('--ffmpeg <path>', 'ffmpeg binary to decode inputs').env('QWEN3ASR_FFMPEG'));
+  for (const o of loggingOptions()) cmd.addOption(o);
+  cmd.action(async (dataset: string, opts: Record<string, unknown>) => {
+    if (opts.quiet && opts.verbose) throw new UsageError('--quiet and --verbose contradict each other', 'keep one');
+    parseLanguagePolicy((opts.language as string | undefined) ?? null);
+    const level = opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal';
+    const all = readDataset(dataset);
+    const utterances = opts.limit ? all.slice(0, opts.limit as number) : all;
+    const options: TranscribeOptions = {
+      inputs: utterances.map((u) => u.audio),
+      formats: ['txt'],
+      output: { kind: 'stdout' },
+      language: (opts.language as string | undefined) ?? null,
+      guard: opts.guard !== false,
+      context: (opts.context as string | undefined) ?? null,
+      model: opts.model as string,
+      mmproj: (opts.mmproj as string | undefined) ?? null,
+      threads: (opts.threads as number | undefined) ?? null,
+      jobs: (opts.jobs as number | undefined) ?? null,
+      runner: (opts.runner as RunnerKind | undefined) ?? null,
+      endpoints: opts.endpoint as string[],
+      windowSeconds: (opts.windowSeconds as number | undefined) ?? null,
+      force: false,
+      json: Boolean(opts.json),
+      ffmpeg: (opts.ffmpeg as string | undefined) ?? null,
+      backend: 'auto',
+      llamaCppSource: null,
+      log: level,
+    };
+    const log = createLog(level);
+    const s = await runEval(utterances, options, (opts.output as string | undefined) ?? null, log);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+    } else {
+      process.stdout.write(
+        `WER ${(s.wer * 100).toFixed(2)}% (${s.substitutions} substitutions, ${s.deletions} deletions, ${s.insertions} insertions / ${s.words} words) ` +
+          `over ${s.utterances} utterances, ${s.audioSeconds.toFixed(1)} s of audio; mean latency ${s.meanLatencyMs} ms, RTF ${s.rtf.toFixed(3)}\n`,
+      );
+    }
+  });
+  return cmd;
+}

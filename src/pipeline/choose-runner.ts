@@ -1,0 +1,85 @@
+/**
+ * Which runner a run uses, and starting it: remote --endpoint servers when given, else the
+ * local model with --runner (default below, chosen by bench/RESULTS.md).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Log } from '../util/log.js';
+import { resolveModel } from '../models/resolve.js';
+import { ensureBuild } from '../build/index.js';
+import { interruptSignal, trackTempPath } from '../util/cleanup.js';
+import { subprocessCall } from '../runner/subprocess-runner.js';
+import { serverRunner } from '../runner/server-runner.js';
+import { endpointRunner } from '../runner/endpoint-runner.js';
+import type { Runner, RunnerKind } from '../runner/runner.js';
+import type { FixedTokenBudget } from '../runner/token-budget-override.js';
+import type { TranscribeOptions } from './transcribe-files.js';
+
+/** Measured in bench/RESULTS.md ("Subprocess vs warm server"). */
+export const DEFAULT_RUNNER: RunnerKind = 'server';
+/** The encoder's window, for endpoints whose model we do not read. */
+const DEFAULT_WINDOW_SECONDS = 8;
+
+export interface StartedRunner {
+  readonly runner: Runner;
+  readonly windowSeconds: number;
+  /** How the model is named in outputs. */
+  readonly modelName: string;
+}
+
+/** Per-window time limit: generous for the 1.7B on a slow CPU, yet a hung process is noticed. */
+export function windowTimeoutMs(windowSeconds: number): number {
+  const fromEnv = Number(process.env.QWEN3ASR_WINDOW_TIMEOUT);
+  if (fromEnv > 0) return fromEnv * 1000;
+  return (120 + 20 * windowSeconds) * 1000;
+}
+
+/** QWEN3ASR_EXTRA_ARGS: added to every llama.cpp command line (tests, benchmarks). */
+function extraArgs(): string[] {
+  return (process.env.QWEN3ASR_EXTRA_ARGS ?? '').split(' ').filter(Boolean);
+}
+
+export async function startRunner(options: TranscribeOptions, budget: FixedTokenBudget | null, log: Log): Promise<StartedRunner> {
+  if (options.endpoints.length > 0) {
+    const windowSeconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+    const timeoutMs = windowTimeoutMs(windowSeconds);
+    const runner = await endpointRunner(options.endpoints, options.jobs ?? 2, timeoutMs);
+    log.debug(`endpoints: ${options.endpoints.join(', ')}; ${runner.concurrency} windows at once`);
+    return { runner, windowSeconds, modelName: options.endpoints.join(',') };
+  }
+  const model = await resolveModel(options.model, options.mmproj, log);
+  const build = await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal });
+  const windowSeconds = options.windowSeconds ?? model.windowSeconds;
+  const timeoutMs = windowTimeoutMs(windowSeconds);
+  const threads = options.threads ?? Math.max(1, os.availableParallelism());
+  const kind = options.runner ?? DEFAULT_RUNNER;
+  if (kind === 'server') {
+    // One process, all threads; the slots share them batch by batch.
+    const slots = options.jobs ?? DEFAULT_SERVER_SLOTS;
+    const runner = await serverRunner({
+      server: build.server, model: model.text, mmproj: model.mmproj, threads, slots, windowSeconds,
+      context: options.context, budget, timeoutMs, extraArgs: extraArgs(),
+    });
+    log.debug(`runner: llama-server, ${slots} slots, ${threads} threads`);
+    return { runner, windowSeconds, modelName: model.name };
+  }
+  const jobs = options.jobs ?? 1;
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-run-'));
+  const untrack = trackTempPath(tempDir);
+  const call = subprocessCall({
+    mtmdCli: build.mtmdCli, model: model.text, mmproj: model.mmproj,
+    // Concurrent processes split the cores between them.
+    threads: Math.max(1, Math.floor(threads / jobs)),
+    timeoutMs, tempDir, extraArgs: extraArgs(),
+  });
+  log.debug(`runner: llama-mtmd-cli per window, ${jobs} at once`);
+  const close = async () => {
+    fs.rmSync(tempDir, { recursive: true, force: true });
+    untrack();
+  };
+  return { runner: { kind: 'subprocess', call, concurrency: jobs, close }, windowSeconds, modelName: model.name };
+}
+
+/** Measured in bench/RESULTS.md ("--jobs scaling"). */
+export const DEFAULT_SERVER_SLOTS = 2;

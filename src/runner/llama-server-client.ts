@@ -1,0 +1,45 @@
+/**
+ * One window through llama-server's raw `/completion` endpoint (v0.5.0 tools/server): the prompt
+ * is the exact prompt the subprocess runner gives llama-mtmd-cli (no chat template), with the
+ * WAV as `multimodal_data`, at temperature 0 — so both runners make the same decode.
+ */
+import { floatWavBytes } from './window-wav.js';
+import { MEDIA_MARKER } from './prompt.js';
+import { samplerRequestFields } from './sampler.js';
+import { EndpointError, requestJson } from './http-json.js';
+import type { ModelCall, ModelRequest } from './decoder.js';
+
+interface CompletionResponse {
+  readonly content?: unknown;
+  readonly stop_type?: unknown;
+  readonly tokens_predicted?: unknown;
+}
+
+export function completionBody(request: ModelRequest, mediaMarker: string): Record<string, unknown> {
+  return {
+    prompt: {
+      prompt_string: request.prompt.replace(MEDIA_MARKER, mediaMarker),
+      multimodal_data: [floatWavBytes(request.samples).toString('base64')],
+    },
+    n_predict: request.maxTokens,
+    temperature: 0,
+    seed: 0,
+    // A cached prefix would be reused from another window's prompt: same result in exact
+    // arithmetic, but the batch shapes differ from the subprocess runner's.
+    cache_prompt: false,
+    ...(request.ignoreEos ? { ignore_eos: true } : {}),
+    ...samplerRequestFields(request.sampler),
+  };
+}
+
+export function llamaServerCall(endpoint: string, mediaMarker: string, timeoutMs: number): ModelCall {
+  return async (request) => {
+    const r = (await requestJson(endpoint, '/completion', completionBody(request, mediaMarker), timeoutMs)) as CompletionResponse;
+    if (typeof r.content !== 'string') throw new EndpointError(endpoint, 'rejected', 'the answer holds no content');
+    const stop = r.stop_type === 'limit' ? 'limit' : 'eos';
+    const predicted = typeof r.tokens_predicted === 'number' ? r.tokens_predicted : 0;
+    // The server counts the end-of-generation token; llama-mtmd-cli's result (and ours) does not.
+    const tokens = r.stop_type === 'eos' ? Math.max(0, predicted - 1) : predicted;
+    return { text: r.content, stop, tokens };
+  };
+}
