@@ -49,8 +49,9 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/** The faults are injected into llama-mtmd-cli, so these runs use the per-window subprocess runner. */
 function modelArgs(): string[] {
-  return ['--model', model.text, '--mmproj', model.mmproj, '--threads', '2'];
+  return ['--model', model.text, '--mmproj', model.mmproj, '--threads', '2', '--runner', 'subprocess'];
 }
 
 const FAILED = (what: string) =>
