@@ -187,4 +187,27 @@ describe('transcribe end to end', () => {
     const still = await execa('pgrep', ['-f', model.text], { reject: false });
     expect(String(still.stdout).trim()).toBe('');
   });
+
+  it.runIf(process.platform === 'linux')('a killed qwen3asr (SIGKILL, no cleanup) takes its llama-server with it', async () => {
+    const long = path.join(tmp, 'long-killed.wav');
+    const parts = Array.from({ length: 6 }, (_, i) => concat([speak(sentences(6)[i]), silence(1.5)]));
+    fs.writeFileSync(long, floatWavBytes(concat(parts)));
+    const child = execa(process.execPath, [BIN, long, '-f', 'srt', '-o', path.join(tmp, 'killed'), '--runner', 'server', ...modelArgs()], { env, reject: false });
+    const deadline = Date.now() + 60_000;
+    let server = '';
+    while (Date.now() < deadline && !server) {
+      server = String((await execa('pgrep', ['-f', `llama-server.*${model.text}`], { reject: false })).stdout).trim();
+      if (!server) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(server).not.toBe('');
+    child.kill('SIGKILL');
+    await child;
+    const gone = Date.now() + 5_000;
+    let still = server;
+    while (Date.now() < gone && still) {
+      still = String((await execa('pgrep', ['-f', model.text], { reject: false })).stdout).trim();
+      if (still) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(still).toBe('');
+  });
 });

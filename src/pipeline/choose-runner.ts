@@ -44,7 +44,7 @@ export async function startRunner(options: TranscribeOptions, budget: FixedToken
   if (options.endpoints.length > 0) {
     const windowSeconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
     const timeoutMs = windowTimeoutMs(windowSeconds);
-    const runner = await endpointRunner(options.endpoints, options.jobs ?? 2, timeoutMs);
+    const runner = await endpointRunner(options.endpoints, options.jobs ?? 2, timeoutMs, log);
     log.debug(`endpoints: ${options.endpoints.join(', ')}; ${runner.concurrency} windows at once`);
     return { runner, windowSeconds, modelName: options.endpoints.join(',') };
   }
@@ -82,4 +82,4 @@ export async function startRunner(options: TranscribeOptions, budget: FixedToken
 }
 
 /** Measured in bench/RESULTS.md ("--jobs scaling"). */
-export const DEFAULT_SERVER_SLOTS = 2;
+export const DEFAULT_SERVER_SLOTS = 1;

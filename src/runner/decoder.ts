@@ -141,17 +141,3 @@ export function spanDecoder(call: ModelCall, audio: Audio, budget: FixedTokenBud
     throw new DecodeFailedError(`${lastError!.message}${detail ? `: ${detail}` : ''}`);
   };
 }
-
-/** The plain per-window transcriber: one decode of each window with the settings, no guards. */
-export function plainWindowTranscriber(decode: SpanDecoder, settings: DecodeOptions): WindowTranscriber {
-  return async (window) => {
-    const started = Date.now();
-    try {
-      const a = await decode({ start: window.start, end: window.end, name: String(window.index) }, settings);
-      return { window, ...a, ms: Date.now() - started };
-    } catch (err) {
-      if (err instanceof DecodeFailedError) throw new WindowFailedError(window, err.message, Date.now() - started);
-      throw err;
-    }
-  };
-}

@@ -9,6 +9,7 @@ import { InterruptedError, UserError } from '../errors.js';
 import { freeLoopbackPort } from './free-port.js';
 import { waitHealthy } from './health.js';
 import { MEDIA_MARKER } from './prompt.js';
+import { findOnPath } from '../util/which.js';
 
 export interface ServerSetup {
   readonly server: string;
@@ -69,9 +70,21 @@ export async function startServer(setup: ServerSetup): Promise<RunningServer> {
   });
 }
 
+/**
+ * The command line that starts the server. On Linux it goes through util-linux `setpriv
+ * --pdeathsig KILL` when there is one: should this process die without cleaning up (SIGKILL, a
+ * crash), the kernel kills the server too instead of leaving a model-sized orphan behind.
+ */
+function serverCommand(setup: ServerSetup, port: number): [string, string[]] {
+  const setpriv = process.platform === 'linux' ? findOnPath('setpriv') : null;
+  const args = serverArgs(setup, port);
+  return setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', setup.server, ...args]] : [setup.server, args];
+}
+
 async function tryStart(setup: ServerSetup, port: number): Promise<{ server: RunningServer } | { tail: string }> {
   const url = `http://127.0.0.1:${port}`;
-  const child: ResultPromise = execa(setup.server, serverArgs(setup, port), {
+  const [command, args] = serverCommand(setup, port);
+  const child: ResultPromise = execa(command, args, {
     // The marker our prompt carries: fixed, rather than the random one the server would pick.
     env: { LLAMA_MEDIA_MARKER: MEDIA_MARKER },
     stdin: 'ignore',
