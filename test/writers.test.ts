@@ -82,13 +82,11 @@ describe('json', () => {
         language: 'English',
         model: '0.6b',
         windows: [{ window, language: 'English', text: 'Hello there.', ms: 812.4, stop: 'eos', tokens: 7 }],
-        failures: [{ window: { ...window, index: 1, start: 6, end: 9 }, error: 'llama-mtmd-cli was killed by SIGKILL', ms: 30 }],
         cues,
       }),
     );
     expect(doc).toMatchObject({ input: 'talk.mp3', duration: 3700.123, language: 'English', model: '0.6b' });
     expect(doc.windows).toEqual([{ index: 0, start: 0.4, end: 5.1, language: 'English', text: 'Hello there.', ms: 812, stop: 'eos', tokens: 7 }]);
-    expect(doc.failures).toEqual([{ index: 1, start: 6, end: 9, error: 'llama-mtmd-cli was killed by SIGKILL' }]);
     expect(doc.cues).toHaveLength(4);
     expect(doc.cues[2]).toEqual({ start: 3661, end: 3663, text: 'An hour later.' });
   });

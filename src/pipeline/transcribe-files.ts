@@ -52,8 +52,6 @@ export interface GuardCounts {
 
 type FileOutcome =
   | { readonly input: string; readonly status: 'done'; readonly seconds: number; readonly outputs: string[]; readonly guard: GuardCounts }
-  /** Written, but some windows failed: their time ranges have no text. */
-  | { readonly input: string; readonly status: 'partial'; readonly seconds: number; readonly outputs: string[]; readonly failedWindows: number; readonly guard: GuardCounts }
   | { readonly input: string; readonly status: 'skipped'; readonly reason: string }
   | { readonly input: string; readonly status: 'failed'; readonly error: string }
   /** Never tried: --fail-fast stopped the batch before it. */
@@ -123,11 +121,10 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
     await transcriber?.close();
   }
 
-  const failed = outcomes.filter((o) => o.status === 'failed' || o.status === 'partial').length;
+  const failed = outcomes.filter((o) => o.status === 'failed').length;
   if (options.json) process.stdout.write(`${JSON.stringify(summary(outcomes, Date.now() - started), null, 2)}\n`);
   if (options.inputs.length > 1) {
     const done = outcomes.filter((o) => o.status === 'done').length;
-    const partial = outcomes.filter((o) => o.status === 'partial').length;
     const skipped = outcomes.filter((o) => o.status === 'skipped').length;
     const hard = outcomes.filter((o) => o.status === 'failed').length;
     const notStarted = outcomes.filter((o) => o.status === 'not started').length;
@@ -135,7 +132,7 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
     const guardNote = flagged > 0 ? `; quality guards flagged ${flagged} windows` : '';
     const totals = summary(outcomes, Date.now() - started);
     const speed = totals.audioSeconds > 0 ? ` — ${formatSeconds(totals.audioSeconds)} of audio in ${formatSeconds(totals.wallSeconds)} (RTF ${totals.realTimeFactor})` : '';
-    log.info(`${done} transcribed, ${partial ? `${partial} partly, ` : ''}${skipped} skipped, ${hard} failed${notStarted ? `, ${notStarted} not started` : ''}${guardNote}${speed}`);
+    log.info(`${done} transcribed, ${skipped} skipped, ${hard} failed${notStarted ? `, ${notStarted} not started` : ''}${guardNote}${speed}`);
   }
   return failed > 0 ? EXIT.failure : EXIT.ok;
 }
@@ -181,13 +178,13 @@ function formatSeconds(seconds: number): string {
 }
 
 function summary(outcomes: FileOutcome[], wallMs: number) {
-  const audioSeconds = outcomes.reduce((s, o) => s + (o.status === 'done' || o.status === 'partial' ? o.seconds : 0), 0);
+  const audioSeconds = outcomes.reduce((s, o) => s + (o.status === 'done' ? o.seconds : 0), 0);
   return {
     files: outcomes,
     audioSeconds: Math.round(audioSeconds * 1000) / 1000,
     wallSeconds: Math.round(wallMs) / 1000,
     realTimeFactor: audioSeconds > 0 ? Math.round((wallMs / 1000 / audioSeconds) * 1000) / 1000 : null,
-    failed: outcomes.filter((o) => o.status === 'failed' || o.status === 'partial').length,
+    failed: outcomes.filter((o) => o.status === 'failed').length,
     flaggedWindows: outcomes.reduce((s, o) => s + ('guard' in o ? o.guard.flagged : 0), 0),
     markedWindows: outcomes.reduce((s, o) => s + ('guard' in o ? o.guard.marked : 0), 0),
   };

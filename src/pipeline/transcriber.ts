@@ -74,10 +74,7 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
         const byIndex = new Map(outcome.results.map((r) => [r.window.index, r]));
         const second = await runWindows(marked.map((r) => r.window), stopAtFailure(input, (w) => guarded.resume(byIndex.get(w.index)!, majority)), jobs);
         for (const r of second.results) byIndex.set(r.window.index, r);
-        outcome = { results: [...byIndex.values()].sort((a, b) => a.window.index - b.window.index), failures: outcome.failures };
-      }
-      for (const f of outcome.failures) {
-        log.error(`${input}: window ${f.window.start.toFixed(1)}–${f.window.end.toFixed(1)} s failed: ${f.error}`);
+        outcome = { results: [...byIndex.values()].sort((a, b) => a.window.index - b.window.index) };
       }
       for (const r of outcome.results) {
         if (!r.guard || r.guard.outcome === 'clean') continue;
@@ -93,7 +90,6 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
         language: fileLanguage(outcome.results),
         model: modelName,
         windows: outcome.results,
-        failures: outcome.failures,
         cues: buildCues(outcome.results),
       };
     },

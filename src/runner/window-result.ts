@@ -17,10 +17,3 @@ export interface WindowResult {
   /** What the quality guards found and did (absent with --no-guard when nothing was retried). */
   readonly guard?: GuardReport;
 }
-
-/** A window the model could not transcribe even after a retry; the rest of the file goes on. */
-export interface FailedWindow {
-  readonly window: Window;
-  readonly error: string;
-  readonly ms: number;
-}

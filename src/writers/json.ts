@@ -21,7 +21,6 @@ export function renderJson(t: Transcript): string {
       tokens: w.tokens,
       ...(w.guard ? { guard: guardJson(w.guard) } : {}),
     })),
-    failures: t.failures.map((f) => ({ index: f.window.index, start: round3(f.window.start), end: round3(f.window.end), error: f.error })),
     cues: t.cues.map((c) => ({ start: round3(c.start), end: round3(c.end), text: c.text })),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;

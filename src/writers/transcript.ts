@@ -1,5 +1,5 @@
 import type { Cue } from '../cues/cue.js';
-import type { FailedWindow, WindowResult } from '../runner/window-result.js';
+import type { WindowResult } from '../runner/window-result.js';
 
 /** Everything the writers need about one transcribed input. */
 export interface Transcript {
@@ -11,7 +11,5 @@ export interface Transcript {
   /** The model that produced it (alias or file names). */
   readonly model: string;
   readonly windows: readonly WindowResult[];
-  /** Windows the model could not transcribe; their time ranges have no text. */
-  readonly failures: readonly FailedWindow[];
   readonly cues: readonly Cue[];
 }
