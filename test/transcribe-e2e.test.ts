@@ -22,7 +22,8 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   model = await ensureSyntheticModel('tiny', { script: SCRIPT });
-  const parts = sentences(5).map((s, i) => ({ pause: i === 0 ? 1 : 1.5, audio: speak(s) }));
+  // About a minute: fourteen sentences with 1.5 s pauses between them.
+  const parts = sentences(14).map((s, i) => ({ pause: i === 0 ? 1 : 1.5, audio: speak(s) }));
   const s = script(parts, 1.2);
   talk = { file: path.join(tmp, 'talk.wav'), speech: s.speech, duration: s.samples.length / SR };
   fs.writeFileSync(talk.file, floatWavBytes(s.samples));
@@ -53,6 +54,7 @@ describe('transcribe end to end', () => {
     const json = JSON.parse(fs.readFileSync(path.join(out, 'talk.json'), 'utf8'));
     expect(json.language).toBe('English');
     expect(json.duration).toBeCloseTo(talk.duration, 2);
+    expect(talk.duration).toBeGreaterThan(55);
     expect(json.windows.length).toBeGreaterThanOrEqual(1);
     for (const w of json.windows) {
       expect(w).toMatchObject({ language: 'English', text: 'Hello world.', stop: 'eos' });
