@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
-import { loggingOptions, positiveInt, secondsInRange } from './options.js';
+import { loggingOptions, positiveInt, secondsInRange, modelRunOptions } from './options.js';
 import { UsageError } from '../errors.js';
 import { parseLanguagePolicy } from '../runner/languages.js';
-import { RUNNER_KINDS, type RunnerKind } from '../runner/runner.js';
+import { RUNNER_KINDS } from '../runner/runner.js';
 import { readDataset } from '../eval/dataset.js';
 import { runEval } from '../eval/run-eval.js';
 import { createLog } from '../util/log.js';
@@ -41,16 +41,7 @@ export function evalCommand(): Command {
       inputs: utterances.map((u) => u.audio),
       formats: ['txt'],
       output: { kind: 'stdout' },
-      language: (opts.language as string | undefined) ?? null,
-      guard: opts.guard !== false,
-      context: (opts.context as string | undefined) ?? null,
-      model: opts.model as string,
-      mmproj: (opts.mmproj as string | undefined) ?? null,
-      threads: (opts.threads as number | undefined) ?? null,
-      jobs: (opts.jobs as number | undefined) ?? null,
-      runner: (opts.runner as RunnerKind | undefined) ?? null,
-      endpoints: opts.endpoint as string[],
-      windowSeconds: (opts.windowSeconds as number | undefined) ?? null,
+      ...modelRunOptions(opts),
       force: false,
       json: Boolean(opts.json),
       ffmpeg: (opts.ffmpeg as string | undefined) ?? null,

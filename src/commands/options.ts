@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import type { RunnerKind } from '../runner/runner.js';
 
 /** Parsers for option values; each throws commander's InvalidArgumentError (exit 2). */
 export function positiveInt(name: string) {
@@ -34,4 +35,20 @@ export function loggingOptions(): Option[] {
     new Option('-q, --quiet', 'print nothing but errors (and the transcript when it goes to stdout)'),
     new Option('-v, --verbose', 'print details: commands run, timings, stack traces on errors'),
   ];
+}
+
+/** The options that decide how the model runs, shared by `transcribe` and `eval`. */
+export function modelRunOptions(opts: Record<string, unknown>) {
+  return {
+    language: (opts.language as string | undefined) ?? null,
+    guard: opts.guard !== false,
+    context: (opts.context as string | undefined) ?? null,
+    model: opts.model as string,
+    mmproj: (opts.mmproj as string | undefined) ?? null,
+    threads: (opts.threads as number | undefined) ?? null,
+    jobs: (opts.jobs as number | undefined) ?? null,
+    runner: (opts.runner as RunnerKind | undefined) ?? null,
+    endpoints: opts.endpoint as string[],
+    windowSeconds: (opts.windowSeconds as number | undefined) ?? null,
+  };
 }

@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FORMATS, type Format } from '../writers/index.js';
-import { loggingOptions, positiveInt, secondsInRange } from './options.js';
+import { loggingOptions, positiveInt, secondsInRange, modelRunOptions } from './options.js';
 import { UsageError } from '../errors.js';
 import { parseLanguagePolicy } from '../runner/languages.js';
-import { RUNNER_KINDS, type RunnerKind } from '../runner/runner.js';
+import { RUNNER_KINDS } from '../runner/runner.js';
 import { transcribeFiles, type TranscribeOptions } from '../pipeline/transcribe-files.js';
 
 function formatList(value: string): Format[] {
@@ -66,16 +66,7 @@ function validate(inputs: string[], opts: Record<string, unknown>): TranscribeOp
     inputs,
     formats,
     output: toStdout ? { kind: 'stdout' } : { kind: 'files', dir: (opts.outputDir as string | undefined) ?? null },
-    language: (opts.language as string | undefined) ?? null,
-    guard: opts.guard !== false,
-    context: (opts.context as string | undefined) ?? null,
-    model: opts.model as string,
-    mmproj: (opts.mmproj as string | undefined) ?? null,
-    threads: (opts.threads as number | undefined) ?? null,
-    jobs: (opts.jobs as number | undefined) ?? null,
-    runner: (opts.runner as RunnerKind | undefined) ?? null,
-    endpoints: opts.endpoint as string[],
-    windowSeconds: (opts.windowSeconds as number | undefined) ?? null,
+    ...modelRunOptions(opts),
     force: Boolean(opts.force),
     failFast: Boolean(opts.failFast),
     json: Boolean(opts.json),
