@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
-import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, makeRunner, mountTmpfs, unmount } from './helpers/reliability.js';
+import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, makeRunner, mountTmpfs, unmount, modelArgsFor, writeFileIn } from './helpers/reliability.js';
 import { mmprojGguf, textGguf } from './helpers/gguf.js';
 import { cleanupFixtures, script, sentences, speak } from './fixtures/speech.js';
 import { floatWavBytes } from '../src/runner/window-wav.js';
@@ -44,16 +44,8 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function write(name: string, bytes: Uint8Array): string {
-  const p = path.join(tmp, name);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, bytes);
-  return p;
-}
-
-function modelArgs(): string[] {
-  return ['--model', model.text, '--mmproj', model.mmproj, '--threads', '2'];
-}
+const write = (name: string, bytes: Uint8Array): string => writeFileIn(tmp, name, bytes);
+const modelArgs = (): string[] => modelArgsFor(model);
 
 /** A folder of links to just the named tools: a PATH that lacks everything else. */
 function pathWith(name: string, tools: string[]): string {

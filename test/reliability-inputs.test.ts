@@ -14,7 +14,7 @@ import path from 'node:path';
 import { execaSync } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
-import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, makeRunner } from './helpers/reliability.js';
+import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, makeRunner, modelArgsFor, writeFileIn } from './helpers/reliability.js';
 import { wavBytes } from './helpers/signals.js';
 import { cleanupFixtures, script, sentences, speak, SR } from './fixtures/speech.js';
 import { floatWavBytes } from '../src/runner/window-wav.js';
@@ -42,16 +42,8 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function file(name: string, bytes: Uint8Array): string {
-  const p = path.join(tmp, name);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, bytes);
-  return p;
-}
-
-function modelArgs(): string[] {
-  return ['--model', model.text, '--mmproj', model.mmproj, '--threads', '2'];
-}
+const file = (name: string, bytes: Uint8Array): string => writeFileIn(tmp, name, bytes);
+const modelArgs = (): string[] => modelArgsFor(model);
 
 /** 16-bit PCM WAV bytes of `frames` frames of `channels` channels (header written by hand). */
 function pcm16Wav(frames: number, channels = 1, rate = SR, fill = 0x1000): Buffer {

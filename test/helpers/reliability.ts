@@ -96,3 +96,16 @@ export async function mountTmpfs(dir: string, options: string): Promise<boolean>
 export async function unmount(dir: string): Promise<void> {
   await execa('umount', [dir], { reject: false });
 }
+
+/** Writes `bytes` to `dir/name` (making parent folders) and returns the path. */
+export function writeFileIn(dir: string, name: string, bytes: Uint8Array): string {
+  const p = path.join(dir, name);
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.writeFileSync(p, bytes);
+  return p;
+}
+
+/** The CLI arguments that pick a synthetic model pair and two threads. */
+export function modelArgsFor(model: { readonly text: string; readonly mmproj: string }): string[] {
+  return ['--model', model.text, '--mmproj', model.mmproj, '--threads', '2'];
+}
