@@ -7,7 +7,8 @@
  *
  *   npm run build && node bench/runners.mjs TEXT.gguf MMPROJ.gguf AUDIO.wav [reps] [configs]
  *
- * configs: comma list of raw-cli, raw-server, sub-j1, sub-j2, srv-j1, srv-j2 (default: all).
+ * configs: comma list of raw-cli, raw-srv1 (llama-server, 1 slot), raw-server (2 slots), sub-j1,
+ * sub-j2, srv-j1, srv-j2 (default: all).
  * Prints one JSON line per run (wall seconds, peak RSS of the whole process tree and of the
  * largest llama.cpp process, load average) and a markdown table of medians at the end.
  */
@@ -30,7 +31,7 @@ if (!audioFile) {
   process.exit(2);
 }
 const REPS = Number(repsArg ?? 3);
-const CONFIGS = (configsArg ?? 'raw-cli,raw-server,sub-j1,sub-j2,srv-j1,srv-j2').split(',');
+const CONFIGS = (configsArg ?? 'raw-cli,raw-srv1,raw-server,sub-j1,sub-j2,srv-j1,srv-j2').split(',');
 const RATE = 3.5;
 const THREADS = os.availableParallelism();
 const BIN = process.env.QWEN3ASR_BIN_DIR ?? (await binDir());
@@ -128,6 +129,7 @@ const configs = {
     }
     return { wall, peakTree, peakLlama };
   },
+  'raw-srv1': () => rawServer(1),
   'raw-server': () => rawServer(2),
   'sub-j1': () => tool(['--runner', 'subprocess', '--jobs', '1']),
   'sub-j2': () => tool(['--runner', 'subprocess', '--jobs', '2']),
