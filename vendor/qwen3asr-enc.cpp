@@ -131,7 +131,8 @@ ggml_cgraph * clip_graph_qwen3asr::build() {
     // With the channel innermost, the 3x3 patch matrix of the next convolution is nine strided
     // views, each copying contiguous runs of C floats, and the bias add is a plain row broadcast;
     // ggml's im2col instead gathers element by element across channel planes (~15 % of the whole
-    // encoder on CPU). The GEMMs (and so every product and sum) are the same as ggml_conv_2d's.
+    // encoder on CPU). The GEMMs have ggml_conv_2d's sizes; only the order of the terms inside each
+    // sum differs (tap-major instead of channel-major), a rounding-level change.
 
     // conv2d1 has one input channel: patches [9, t, f, n] from ggml_im2col, with K = 9 zero-padded
     // to 16 (below one SIMD block every CPU GEMM falls back to scalar dot products); f32, it is small

@@ -63,10 +63,17 @@ export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } |
     '-rematrix_maxval', '1.0', '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 'f32le', 'pipe:1',
   ];
   if ('bytes' in input) args[args.indexOf('-nostdin')] = '-y';
-  const estimate = 'path' in input ? await probeSeconds(ffmpeg, input.path) : null;
-  // 2% spare: some formats decode a little longer than they say (opus pre-skip of joined
-  // streams adds 20 ms per join); the untouched spare pages cost no memory.
-  const sink = new SampleSink(estimate === null ? null : Math.ceil(estimate * 1.02 * SAMPLE_RATE) + SAMPLE_RATE);
+  const sink = new SampleSink();
+  // ffprobe runs beside the decode rather than before it (its start-up is a fixed cost on every
+  // file); its estimate usually arrives long before the first minute of samples fills the sink.
+  const probeDone = new AbortController();
+  const probe = 'path' in input
+    ? probeSeconds(ffmpeg, input.path, probeDone.signal).then((estimate) => {
+        // 2% spare: some formats decode a little longer than they say (opus pre-skip of joined
+        // streams adds 20 ms per join); the untouched spare pages cost no memory.
+        if (estimate !== null) sink.reserve(Math.ceil(estimate * 1.02 * SAMPLE_RATE) + SAMPLE_RATE);
+      })
+    : Promise.resolve();
   const child = execa(ffmpeg.path, args, {
     input: 'bytes' in input ? input.bytes : undefined,
     stdout: 'pipe',
@@ -90,6 +97,8 @@ export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } |
   });
   const result = await child;
   untrack();
+  probeDone.abort();
+  await probe;
   if (result.isCanceled) throw interruption();
   if (sinkError !== null) throw sinkError;
   if (result.failed) {
@@ -107,9 +116,19 @@ class SampleSink {
   private bytes: Uint8Array;
   private filled = 0;
 
-  constructor(expectedSamples: number | null) {
-    this.array = allocate(expectedSamples ?? 60 * SAMPLE_RATE) ?? new Float32Array(60 * SAMPLE_RATE);
+  constructor() {
+    this.array = new Float32Array(60 * SAMPLE_RATE);
     this.bytes = new Uint8Array(this.array.buffer);
+  }
+
+  /** Makes room for `samples` in one allocation (a duration estimate); never shrinks. */
+  reserve(samples: number): void {
+    if (samples <= this.array.length) return;
+    const grown = allocate(samples);
+    if (!grown) return; // growing by doubling as the samples come may still fit
+    new Uint8Array(grown.buffer).set(this.bytes.subarray(0, this.filled));
+    this.array = grown;
+    this.bytes = new Uint8Array(grown.buffer);
   }
 
   push(chunk: Uint8Array): void {
@@ -139,17 +158,20 @@ function allocate(samples: number): Float32Array | null {
   }
 }
 
-/** The input's duration in seconds from ffprobe (beside ffmpeg, else on PATH); null when unknown. */
-async function probeSeconds(ffmpeg: Ffmpeg, file: string): Promise<number | null> {
+/**
+ * The input's duration in seconds from ffprobe (beside ffmpeg, else on PATH); null when unknown
+ * or when `done` fires first (the decode finished; the probe is no longer worth waiting for).
+ */
+async function probeSeconds(ffmpeg: Ffmpeg, file: string, done: AbortSignal): Promise<number | null> {
   const beside = path.join(path.dirname(ffmpeg.path), process.platform === 'win32' ? 'ffprobe.exe' : 'ffprobe');
   const ffprobe = isExecutable(beside) ? beside : findOnPath('ffprobe');
   if (!ffprobe) return null;
   const r = await execa(ffprobe, ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'format=duration:stream=duration', '-of', 'default=nw=1:nk=1', file], {
     reject: false,
     timeout: 60_000,
-    cancelSignal: interruptSignal,
+    cancelSignal: AbortSignal.any([interruptSignal, done]),
   });
-  if (r.isCanceled) throw interruption();
+  if (r.isCanceled && interruptSignal.aborted) throw interruption();
   if (r.failed) return null;
   const seconds = String(r.stdout).split('\n').map(Number).filter((n) => Number.isFinite(n) && n > 0);
   return seconds.length > 0 ? Math.max(...seconds) : null;

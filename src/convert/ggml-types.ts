@@ -3,6 +3,8 @@
  * conversions between them. Conversions work on chunks so that no tensor is ever held whole.
  */
 
+import { ggmlBlock } from '../gguf/tensor-size.js';
+
 export type OutType = 'f32' | 'f16' | 'bf16' | 'q8_0';
 export const OUT_TYPES: readonly OutType[] = ['f32', 'f16', 'bf16', 'q8_0'];
 
@@ -20,18 +22,11 @@ export const SOURCE_BYTES: Record<SourceDType, number> = { F32: 4, F16: 2, BF16:
 export const Q8_0_BLOCK = 32;
 const Q8_0_BLOCK_BYTES = 2 + Q8_0_BLOCK;
 
-/** Bytes taken by `n` elements of `type`; q8_0 needs n to be a multiple of 32. */
+/** Bytes taken by `n` elements of `type`; block types need n to be a multiple of their block. */
 export function byteSize(type: OutType, n: number): number {
-  switch (type) {
-    case 'f32':
-      return n * 4;
-    case 'f16':
-    case 'bf16':
-      return n * 2;
-    case 'q8_0':
-      if (n % Q8_0_BLOCK !== 0) throw new Error(`q8_0 needs a multiple of ${Q8_0_BLOCK} elements, got ${n}`);
-      return (n / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES;
-  }
+  const [perBlock, blockBytes] = ggmlBlock(GGML_TYPE[type])!;
+  if (n % perBlock !== 0) throw new Error(`${type} needs a multiple of ${perBlock} elements, got ${n}`);
+  return (n / perBlock) * blockBytes;
 }
 
 const f32 = new Float32Array(1);

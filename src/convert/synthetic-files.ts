@@ -2,24 +2,12 @@
  * The small JSON files of a synthetic Qwen3-ASR folder, laid out like the real Hugging Face
  * ones (same keys, same nesting) but built here from the stand-in's dimensions and token ids.
  */
+import type { AudioHparams, TextHparams } from './qwen3asr-config.js';
 
+/** The dimensions a synthetic stand-in chooses; the rest of its config.json keeps the real values. */
 export interface SyntheticDims {
-  readonly audio: {
-    readonly dModel: number;
-    readonly layers: number;
-    readonly heads: number;
-    readonly ffnDim: number;
-    readonly outputDim: number;
-    readonly downsampleHiddenSize: number;
-  };
-  readonly text: {
-    readonly hiddenSize: number;
-    readonly layers: number;
-    readonly heads: number;
-    readonly kvHeads: number;
-    readonly headDim: number;
-    readonly intermediateSize: number;
-  };
+  readonly audio: Pick<AudioHparams, 'dModel' | 'layers' | 'heads' | 'ffnDim' | 'outputDim' | 'downsampleHiddenSize'>;
+  readonly text: Pick<TextHparams, 'hiddenSize' | 'layers' | 'heads' | 'kvHeads' | 'headDim' | 'intermediateSize'>;
 }
 
 /** Every added token of the official tokenizer_config.json, in id order, with its `special` flag. */

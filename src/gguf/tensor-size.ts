@@ -37,6 +37,11 @@ const BLOCKS: ReadonlyMap<number, readonly [elements: number, bytes: number]> = 
   [30, [1, 2]], // BF16
 ]);
 
+/** [elements per block, bytes per block] of a ggml type id, or null when it is not listed. */
+export function ggmlBlock(type: number): readonly [elements: number, bytes: number] | null {
+  return BLOCKS.get(type) ?? null;
+}
+
 /** Bytes of one tensor's data, or null when its type is not one we know the layout of. */
 export function tensorBytes(t: GgufTensorInfo): bigint | null {
   const block = BLOCKS.get(t.type);

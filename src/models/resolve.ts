@@ -6,7 +6,6 @@ import type { Log, LogLevel } from '../util/log.js';
 import { readCached, type CachedModel } from './cache.js';
 import { findCatalogModel, isValidName, loadCatalog } from './catalog.js';
 import { checkpointModel, isCheckpointDir, type ConvertCheckpoint } from './checkpoint.js';
-import { pullModel } from './pull.js';
 import { validateModelPair, type ModelPair } from './validate.js';
 
 export interface ResolvedModel extends ModelPair {
@@ -75,6 +74,9 @@ async function byName(name: string, log: Log, env: NodeJS.ProcessEnv, signal: Ab
       hint: `use one of ${aliases} (see \`qwen3asr models list\`), a name from \`qwen3asr models import\`, or --model TEXT.gguf --mmproj MMPROJ.gguf`,
     });
   }
+  // Loaded only when a download is due: the HTTP stack (undici) is a noticeable part of the
+  // start-up of every run that has its model already.
+  const { pullModel } = await import('./pull.js');
   const { model } = await pullModel(entry, { log, level, env, signal });
   return fromCache(model);
 }
