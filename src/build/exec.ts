@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { InterruptedError } from '../errors.js';
-import { trackChild } from '../util/cleanup.js';
+import { killGroup, trackChild } from '../util/cleanup.js';
 
 export { findOnPath } from '../util/which.js';
 
@@ -85,18 +85,6 @@ export async function runGrouped(file: string, args: string[], opts: RunOptions 
     if (killTimer && !opts.signal?.aborted) clearTimeout(killTimer);
     // Whatever happened, nothing of the group may outlive us.
     if (pid !== undefined && opts.signal?.aborted) killGroup(pid, 'SIGKILL');
-  }
-}
-
-export function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    if (process.platform === 'win32') {
-      execa('taskkill', ['/pid', String(pid), '/T', '/F'], { reject: false, windowsHide: true });
-    } else {
-      process.kill(-pid, sig);
-    }
-  } catch {
-    // already gone
   }
 }
 

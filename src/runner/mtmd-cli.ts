@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { interruptSignal, trackChild, interruption } from '../util/cleanup.js';
+import { interruptSignal, killGroup, trackChild, interruption } from '../util/cleanup.js';
 import { ModelCallError } from './decoder.js';
 
 /** One call of the patched llama-mtmd-cli on one WAV. */
@@ -68,6 +68,7 @@ export function mtmdArgs(setup: MtmdSetup, job: MtmdJob): string[] {
 }
 
 let callCounter = 0;
+const WINDOWS = process.platform === 'win32';
 
 /** Runs one call; resolves to the parsed result file, rejects with MtmdRunError or InterruptedError. */
 export async function runMtmdCli(setup: MtmdSetup, job: MtmdJob): Promise<MtmdResult> {
@@ -78,19 +79,37 @@ export async function runMtmdCli(setup: MtmdSetup, job: MtmdJob): Promise<MtmdRe
     stdout: 'ignore',
     stderr: 'pipe',
     reject: false,
-    timeout: setup.timeoutMs,
     killSignal: 'SIGKILL',
     cancelSignal: interruptSignal,
-    forceKillAfterDelay: 2000,
     maxBuffer: 64 * 1024 * 1024,
+    // Its own process group, killed whole on timeout and Ctrl-C: whatever the binary started (a
+    // wrapper script's children) goes too, and no grandchild keeps the stderr pipe, and with it
+    // this call, open.
+    detached: !WINDOWS,
   });
-  const untrack = trackChild(child.pid);
+  const pid = child.pid;
+  // A negative pid names the process group: the hard-exit path (second Ctrl-C) kills all of it.
+  const untrack = trackChild(pid === undefined || WINDOWS ? pid : -pid);
+  const killAll = () => {
+    if (pid !== undefined) killGroup(pid, 'SIGKILL');
+  };
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killAll();
+  }, Math.min(setup.timeoutMs, 2 ** 31 - 1)); // setTimeout fires at once beyond 2^31 - 1 ms
+  interruptSignal.addEventListener('abort', killAll, { once: true });
   const r = await child;
+  clearTimeout(timer);
+  interruptSignal.removeEventListener('abort', killAll);
+  // What it left behind, if anything (a group id is not reused while the group has members;
+  // on Windows a pid can be, so there only the tree of a running process is killed).
+  if (!WINDOWS) killAll();
   untrack();
   try {
     if (r.isCanceled) throw interruption();
     const tail = String(r.stderr ?? '').trim().split('\n').slice(-STDERR_TAIL_LINES).join('\n');
-    if (r.timedOut) throw new MtmdRunError(`llama-mtmd-cli did not finish within ${Math.round(setup.timeoutMs / 1000)} s`, tail);
+    if (timedOut) throw new MtmdRunError(`llama-mtmd-cli did not finish within ${Math.round(setup.timeoutMs / 1000)} s`, tail);
     if (r.failed) {
       const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
       throw new MtmdRunError(`llama-mtmd-cli ${how}`, tail);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { InterruptedError } from '../errors.js';
 
 /**
@@ -15,6 +16,7 @@ const controller = new AbortController();
 export const interruptSignal: AbortSignal = controller.signal;
 
 const tempPaths = new Set<string>();
+/** Children to kill on a hard exit; a negative pid names a process group (see killGroup). */
 const childPids = new Set<number>();
 
 export function throwIfInterrupted(): void {
@@ -37,6 +39,22 @@ export function trackChild(pid: number | undefined): () => void {
   if (pid === undefined) return () => {};
   childPids.add(pid);
   return () => childPids.delete(pid);
+}
+
+/**
+ * Signals the process group that `pid` leads (a child started with `detached`): the child and
+ * whatever it started (make's compilers, a wrapper script's children). Nothing when it is gone.
+ */
+export function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    if (process.platform === 'win32') {
+      execa('taskkill', ['/pid', String(pid), '/T', '/F'], { reject: false, windowsHide: true });
+    } else {
+      process.kill(-pid, sig);
+    }
+  } catch {
+    // already gone
+  }
 }
 
 function hardCleanup(): void {
