@@ -8,6 +8,7 @@ import { generateSynthetic, syntheticVocabSize } from '../src/convert/synthetic.
 import { tinyVocab, tokenId } from '../src/convert/synthetic-vocab.js';
 import { UserError } from '../src/errors.js';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
+import { pcm16WavHeader } from './fixtures/wav.js';
 
 type Parsed = Awaited<ReturnType<typeof readGguf>>;
 
@@ -459,19 +460,7 @@ describe('the patched llama.cpp (built once by global-setup) loads what we write
 
 function toneWav(seconds: number): Buffer {
   const n = 16000 * seconds;
-  const b = Buffer.alloc(44 + n * 2);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + n * 2, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(16000, 24);
-  b.writeUInt32LE(32000, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(n * 2, 40);
+  const b = Buffer.concat([pcm16WavHeader(n), Buffer.alloc(n * 2)]);
   for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)), 44 + 2 * i);
   return b;
 }

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { BIN } from './helpers/cli.js';
 import { filesIn } from './helpers/reliability.js';
+import { pcm16WavHeader } from './fixtures/wav.js';
 
 const HOURS = 6;
 const SECONDS = HOURS * 3600;
@@ -35,19 +36,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function sparseWav(file: string, seconds: number): void {
   const data = seconds * 16_000 * 2;
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(16_000, 24);
-  h.writeUInt32LE(32_000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data, 40);
+  const h = pcm16WavHeader(seconds * 16_000);
   fs.writeFileSync(file, h);
   fs.truncateSync(file, 44 + data);
 }
