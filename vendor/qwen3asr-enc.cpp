@@ -169,10 +169,11 @@ ggml_cgraph * clip_graph_qwen3asr::build() {
         // same one element at a time)
         ggml_tensor * xp = ggml_repeat_4d(ctx0, zero_row(C), C, t + 2, f + 2, n);
         xp = ggml_set_inplace(ctx0, xp, x, xp->nb[1], xp->nb[2], xp->nb[3], xp->nb[1] + xp->nb[2]);
-        // tap (dt, df) of output (i, j) reads padded (2i + dt, 2j + df)
+        // tap (dt, df) of output (i, j) reads padded (2i + dt, 2j + df); made contiguous, as some
+        // backends' set (CUDA's) takes only a contiguous source
         auto tap = [&](int64_t dt, int64_t df) {
-            return ggml_view_4d(ctx0, xp, C, t_o, f_o, n, 2 * xp->nb[1], 2 * xp->nb[2], xp->nb[3],
-                    dt * xp->nb[1] + df * xp->nb[2]);
+            return ggml_cont(ctx0, ggml_view_4d(ctx0, xp, C, t_o, f_o, n, 2 * xp->nb[1], 2 * xp->nb[2], xp->nb[3],
+                    dt * xp->nb[1] + df * xp->nb[2]));
         };
         // patches [9 * C, t_o, f_o, n], tap-major like the kernel: the first tap repeated nine
         // times (row copies), then the other eight written into place
