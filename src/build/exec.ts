@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { InterruptedError } from '../errors.js';
-import { killGroup, trackChild } from '../util/cleanup.js';
+import { killGroup, trackChildGroup } from '../util/cleanup.js';
 
 export { findOnPath } from '../util/which.js';
 
@@ -46,8 +46,7 @@ export async function runGrouped(file: string, args: string[], opts: RunOptions 
     forceKillAfterDelay: 3000,
   });
   const pid = child.pid;
-  // A negative pid names the process group: the hard-exit path (second Ctrl-C) kills all of it.
-  const untrack = trackChild(pid === undefined ? undefined : win ? pid : -pid);
+  const untrack = trackChildGroup(pid);
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     if (pid === undefined) return;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { interruptSignal, killGroup, trackChild, interruption } from '../util/cleanup.js';
+import { interruptSignal, killGroup, trackChildGroup, interruption } from '../util/cleanup.js';
 import { ModelCallError } from './decoder.js';
 
 /** One call of the patched llama-mtmd-cli on one WAV. */
@@ -88,8 +88,7 @@ export async function runMtmdCli(setup: MtmdSetup, job: MtmdJob): Promise<MtmdRe
     detached: !WINDOWS,
   });
   const pid = child.pid;
-  // A negative pid names the process group: the hard-exit path (second Ctrl-C) kills all of it.
-  const untrack = trackChild(pid === undefined || WINDOWS ? pid : -pid);
+  const untrack = trackChildGroup(pid);
   const killAll = () => {
     if (pid !== undefined) killGroup(pid, 'SIGKILL');
   };

@@ -42,6 +42,14 @@ export function trackChild(pid: number | undefined): () => void {
 }
 
 /**
+ * trackChild for a child started with `detached` (its own process group): the hard-exit path
+ * then kills the whole group, which a negative pid names (on Windows, the process itself).
+ */
+export function trackChildGroup(pid: number | undefined): () => void {
+  return trackChild(pid === undefined || process.platform === 'win32' ? pid : -pid);
+}
+
+/**
  * Signals the process group that `pid` leads (a child started with `detached`): the child and
  * whatever it started (make's compilers, a wrapper script's children). Nothing when it is gone.
  */
