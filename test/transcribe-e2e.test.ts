@@ -189,6 +189,27 @@ describe('transcribe end to end', () => {
     expect(String(still.stdout).trim()).toBe('');
   });
 
+  it.runIf(process.platform !== 'win32')('Ctrl-C while ffmpeg decodes and ffprobe probes beside it: exit 130, one line', async () => {
+    // Stand-ins that hold the decode open: ffprobe says it started, then waits; ffmpeg takes a
+    // moment to die on SIGTERM, so the probe's cancellation settles first (it once became an
+    // unhandled rejection: exit 1 with a stack trace instead of 130).
+    const dir = fs.mkdtempSync(path.join(tmp, 'slow-ffmpeg-'));
+    const started = path.join(dir, 'probe-started');
+    fs.writeFileSync(path.join(dir, 'ffprobe'), `#!/bin/sh\ntouch '${started}'\nexec sleep 30\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'ffmpeg'), '#!/bin/sh\nsleep 30 &\ntrap \'kill $!; sleep 0.5; exit 255\' TERM\nwait $!\n', { mode: 0o755 });
+    const out = path.join(tmp, 'interrupted-decode');
+    const child = execa(process.execPath, [BIN, talk.file, '-o', out, '--ffmpeg', path.join(dir, 'ffmpeg'), ...modelArgs()], { env, reject: false });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !fs.existsSync(started)) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(String(r.stderr).trim()).toBe('qwen3asr: interrupted (Ctrl-C)');
+    expect(r.exitCode).toBe(130);
+    expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
+    const still = await execa('pgrep', ['-f', dir], { reject: false });
+    expect(String(still.stdout).trim()).toBe('');
+  });
+
   it.runIf(process.platform === 'linux')('a killed qwen3asr (SIGKILL, no cleanup) takes its llama-server with it', async () => {
     const long = path.join(tmp, 'long-killed.wav');
     const parts = Array.from({ length: 6 }, (_, i) => concat([speak(sentences(6)[i]), silence(1.5)]));

@@ -159,8 +159,8 @@ function allocate(samples: number): Float32Array | null {
 }
 
 /**
- * The input's duration in seconds from ffprobe (beside ffmpeg, else on PATH); null when unknown
- * or when `done` fires first (the decode finished; the probe is no longer worth waiting for).
+ * The input's duration in seconds from ffprobe (beside ffmpeg, else on PATH); null when unknown,
+ * on Ctrl-C, or when `done` fires first (the decode finished; the probe is no longer worth waiting for).
  */
 async function probeSeconds(ffmpeg: Ffmpeg, file: string, done: AbortSignal): Promise<number | null> {
   const beside = path.join(path.dirname(ffmpeg.path), process.platform === 'win32' ? 'ffprobe.exe' : 'ffprobe');
@@ -171,7 +171,7 @@ async function probeSeconds(ffmpeg: Ffmpeg, file: string, done: AbortSignal): Pr
     timeout: 60_000,
     cancelSignal: AbortSignal.any([interruptSignal, done]),
   });
-  if (r.isCanceled && interruptSignal.aborted) throw interruption();
+  // Never throws: a Ctrl-C is the decode's to report (this promise is awaited only after it).
   if (r.failed) return null;
   const seconds = String(r.stdout).split('\n').map(Number).filter((n) => Number.isFinite(n) && n > 0);
   return seconds.length > 0 ? Math.max(...seconds) : null;
