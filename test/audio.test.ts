@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeWav, looksLikeWav } from '../src/audio/wav.js';
 import { resample } from '../src/audio/resample.js';
-import { decodeInput } from '../src/audio/decode.js';
+import { decodeInput, withDecodedInput } from '../src/audio/decode.js';
 import { findFfmpeg } from '../src/audio/ffmpeg.js';
 import { UserError } from '../src/errors.js';
 import { rms, tones, wavBytes, type Depth } from './helpers/signals.js';
@@ -47,13 +47,14 @@ describe('WAV decoding without ffmpeg matches ffmpeg', () => {
       const chans = Array.from({ length: c.channels }, (_, k) => tones(freqs.map((f) => f + 37 * k), 1.5, c.rate));
       const file = path.join(tmp, `t-${c.rate}-${c.channels}-${c.depth}.wav`);
       fs.writeFileSync(file, wavBytes(chans, c.rate, c.depth));
-      const ours = decodeWav(fs.readFileSync(file));
+      const audio = decodeWav(fs.readFileSync(file));
+      const ours = audio.read(0, audio.length);
       const theirs = ffmpegDecode(file);
-      expect(ours.sampleRate).toBe(16000);
-      expect(Math.abs(ours.samples.length - theirs.length)).toBeLessThanOrEqual(1);
-      const n = Math.min(ours.samples.length, theirs.length);
+      expect(audio.sampleRate).toBe(16000);
+      expect(Math.abs(ours.length - theirs.length)).toBeLessThanOrEqual(1);
+      const n = Math.min(ours.length, theirs.length);
       const diff = new Float32Array(n);
-      for (let i = 0; i < n; i++) diff[i] = ours.samples[i] - theirs[i];
+      for (let i = 0; i < n; i++) diff[i] = ours[i] - theirs[i];
       const rel = rms(diff, EDGE, n - EDGE) / rms(theirs, EDGE, n - EDGE);
       expect(rel).toBeLessThan(c.depth === '8' ? 0.03 : MAX_RELATIVE_ERROR);
     });
@@ -96,13 +97,15 @@ describe('ffmpeg input', () => {
       const file = path.join(tmp, `clip.${ext}`);
       const extra = ext === 'mp4' ? ['-i', src, ...args.slice(0, 4), '-map', '1:v', '-map', '0:a', ...args.slice(4)] : ['-i', src, ...args];
       execFileSync(ffmpeg!.path, ['-nostdin', '-loglevel', 'error', '-y', ...(ext === 'mp4' ? extra : extra), file]);
-      const audio = await decodeInput(file, null);
-      expect(audio.sampleRate).toBe(16000);
-      expect(audio.samples.length / 16000).toBeGreaterThan(1.9);
-      expect(audio.samples.length / 16000).toBeLessThan(2.2);
+      const samples = await withDecodedInput(file, null, async (audio) => {
+        expect(audio.sampleRate).toBe(16000);
+        return audio.read(0, audio.length);
+      });
+      expect(samples.length / 16000).toBeGreaterThan(1.9);
+      expect(samples.length / 16000).toBeLessThan(2.2);
       // 0.4-amplitude sine: RMS 0.283 (lossy codecs shave a little).
-      expect(rms(audio.samples, 4000, 28000)).toBeGreaterThan(0.25);
-      expect(rms(audio.samples, 4000, 28000)).toBeLessThan(0.31);
+      expect(rms(samples, 4000, 28000)).toBeGreaterThan(0.25);
+      expect(rms(samples, 4000, 28000)).toBeLessThan(0.31);
     });
   }
 
@@ -120,5 +123,64 @@ describe('ffmpeg input', () => {
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toMatch(/not a WAV file and ffmpeg is turned off/);
     expect((err as UserError).hint).toMatch(/QWEN3ASR_FFMPEG/);
+  });
+});
+
+describe('decoded audio lives in a temp file, not in memory', () => {
+  /** Runs `fn` with os.tmpdir() pointing at a fresh folder (the decoder's temp files go there). */
+  async function inPrivateTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+    const dir = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = dir;
+    try {
+      return await fn(dir);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  }
+
+  it('reads any stretch exactly as ffmpeg decoded it, and close removes the file', async () => {
+    const src = path.join(tmp, 'stretch-src.wav');
+    fs.writeFileSync(src, wavBytes([tones([300, 1700], 95, 44100, 0.3)], 44100, '16'));
+    const file = path.join(tmp, 'stretch.mp3');
+    execFileSync(ffmpeg!.path, ['-nostdin', '-loglevel', 'error', '-y', '-i', src, '-c:a', 'libmp3lame', '-b:a', '64k', file]);
+    const want = ffmpegDecode(file);
+    await inPrivateTmp(async (dir) => {
+      const audio = await decodeInput(file, null);
+      // One temp folder holding the samples as float32, nothing in memory beyond what is read.
+      const [sub] = fs.readdirSync(dir);
+      expect(fs.statSync(path.join(dir, sub, 'samples.f32')).size).toBe(want.length * 4);
+      expect(audio.length).toBe(want.length);
+      for (const [a, b] of [[0, 1], [0, 16000], [777_777, 800_000], [want.length - 5, want.length]]) {
+        expect(audio.read(a, b)).toEqual(want.slice(a, b));
+      }
+      // Clamped to the audio, as an array's slice is.
+      expect(audio.read(-50, 3)).toEqual(want.slice(0, 3));
+      expect(audio.read(want.length - 2, want.length + 100)).toEqual(want.slice(want.length - 2));
+      expect(audio.read(want.length + 10, want.length + 20)).toEqual(new Float32Array(0));
+      audio.close();
+      expect(fs.readdirSync(dir)).toEqual([]);
+      expect(() => audio.read(0, 10)).toThrow(/after close/);
+      audio.close(); // twice is harmless
+    });
+  });
+
+  it('a decode that fails leaves no temp file', async () => {
+    const file = path.join(tmp, 'not-audio.bin');
+    fs.writeFileSync(file, Buffer.alloc(4096, 7));
+    await inPrivateTmp(async (dir) => {
+      await expect(decodeInput(file, null)).rejects.toThrow(/cannot decode/);
+      expect(fs.readdirSync(dir)).toEqual([]);
+    });
+  });
+
+  it('a 0-sample input leaves no temp file', async () => {
+    const file = path.join(tmp, 'zero.wav');
+    fs.writeFileSync(file, wavBytes([new Float64Array(0)], 16000, '16'));
+    await inPrivateTmp(async (dir) => {
+      await expect(decodeInput(file, null)).rejects.toThrow(/holds no audio/);
+      expect(fs.readdirSync(dir)).toEqual([]);
+    });
   });
 });

@@ -189,23 +189,32 @@ describe('transcribe end to end', () => {
     expect(String(still.stdout).trim()).toBe('');
   });
 
-  it.runIf(process.platform !== 'win32')('Ctrl-C while ffmpeg decodes and ffprobe probes beside it: exit 130, one line', async () => {
-    // Stand-ins that hold the decode open: ffprobe says it started, then waits; ffmpeg takes a
-    // moment to die on SIGTERM, so the probe's cancellation settles first (it once became an
-    // unhandled rejection: exit 1 with a stack trace instead of 130).
+  it.runIf(process.platform !== 'win32')('Ctrl-C while ffmpeg decodes: exit 130, one line, the decoded samples\' temp file gone', async () => {
+    // A stand-in ffmpeg that writes some samples, says so, then hangs until it is told to stop,
+    // and takes a moment to die (the Ctrl-C must wait for it, not race it).
     const dir = fs.mkdtempSync(path.join(tmp, 'slow-ffmpeg-'));
-    const started = path.join(dir, 'probe-started');
-    fs.writeFileSync(path.join(dir, 'ffprobe'), `#!/bin/sh\ntouch '${started}'\nexec sleep 30\n`, { mode: 0o755 });
-    fs.writeFileSync(path.join(dir, 'ffmpeg'), '#!/bin/sh\nsleep 30 &\ntrap \'kill $!; sleep 0.5; exit 255\' TERM\nwait $!\n', { mode: 0o755 });
+    const started = path.join(dir, 'started');
+    fs.writeFileSync(
+      path.join(dir, 'ffmpeg'),
+      `#!/bin/sh\nhead -c 64000 /dev/zero\ntouch '${started}'\nsleep 30 &\ntrap 'kill $!; sleep 0.3; exit 255' TERM\nwait $!\n`,
+      { mode: 0o755 },
+    );
+    const privateTmp = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
     const out = path.join(tmp, 'interrupted-decode');
-    const child = execa(process.execPath, [BIN, talk.file, '-o', out, '--ffmpeg', path.join(dir, 'ffmpeg'), ...modelArgs()], { env, reject: false });
+    const child = execa(process.execPath, [BIN, talk.file, '-o', out, '--ffmpeg', path.join(dir, 'ffmpeg'), ...modelArgs()], {
+      env: { ...env, TMPDIR: privateTmp },
+      reject: false,
+    });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && !fs.existsSync(started)) await new Promise((r) => setTimeout(r, 20));
+    // The samples so far are in a temp file under TMPDIR.
+    expect(fs.readdirSync(privateTmp).filter((d) => d.startsWith('qwen3asr-audio-'))).toHaveLength(1);
     child.kill('SIGINT');
     const r = await child;
     expect(String(r.stderr).trim()).toBe('qwen3asr: interrupted (Ctrl-C)');
     expect(r.exitCode).toBe(130);
     expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
+    expect(fs.readdirSync(privateTmp)).toEqual([]);
     const still = await execa('pgrep', ['-f', dir], { reject: false });
     expect(String(still.stdout).trim()).toBe('');
   });

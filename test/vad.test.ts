@@ -3,6 +3,7 @@ import type { Region } from '../src/mel/region.js';
 import { analyseSpeech, detectSpeech, speechFromEnergy } from '../src/mel/speech-regions.js';
 import { frameBandEnergyDb } from '../src/mel/frame-energy.js';
 import { slidingPercentile } from '../src/mel/noise-floor.js';
+import { N_FREQ_BINS, PowerStft } from '../src/mel/stft.js';
 import { SR, addNoise, addTone, cleanupFixtures, gain, script, sentences, speak, type Scripted } from './fixtures/speech.js';
 
 afterAll(cleanupFixtures);
@@ -113,4 +114,37 @@ describe('detectSpeech', () => {
     expect(r[0].end).toBeCloseTo(3, 1);
     expect(frameBandEnergyDb(new Float32Array(16_000)).every((v) => v <= -119)).toBe(true);
   });
+});
+
+describe('band energy read a minute at a time', () => {
+  /** The oracle: every frame from one PowerStft over the whole array (no blocks). */
+  function wholeArrayEnergy(x: Float32Array): Float32Array {
+    const stft = new PowerStft(x);
+    const out = new Float32Array(stft.frames);
+    const p = new Float64Array(N_FREQ_BINS);
+    for (let t = 0; t < stft.frames; t++) {
+      stft.power(t, p);
+      let s = 0;
+      for (let k = Math.ceil(250 / 40); k <= Math.floor(4000 / 40); k++) s += p[k];
+      out[t] = 10 * Math.log10(s / (200 * 150) + 1e-12);
+    }
+    return out;
+  }
+  const noise = (n: number, seed: number): Float32Array => {
+    let s = seed;
+    return Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.3);
+  };
+  // Around the one-minute block edge (6000 frames = 960000 samples) and the n_fft/2 reflections.
+  for (const n of [0, 159, 160, 399, 400, 401, 1000, 960_000 - 1, 960_000, 960_000 + 199, 960_000 + 201, 2 * 960_000 + 37]) {
+    it(`${n} samples: the same bits as one pass over the whole array, from an array or a reader`, () => {
+      const x = noise(n, n + 1);
+      const want = wholeArrayEnergy(x);
+      expect(frameBandEnergyDb(x)).toEqual(want);
+      // A reader that hands out only what is asked for, as the temp-file audio does.
+      const reads: Array<[number, number]> = [];
+      const source = { length: n, read: (a: number, b: number) => (reads.push([a, b]), x.slice(a, b)) };
+      expect(frameBandEnergyDb(source)).toEqual(want);
+      for (const [a, b] of reads) expect(b - a).toBeLessThanOrEqual(60 * SR + 400);
+    });
+  }
 });

@@ -12,16 +12,27 @@ export const STDIN = '-';
 
 /**
  * Turns one input (a path, or '-' for stdin) into 16 kHz mono samples, or throws a UserError
- * saying what is wrong with that input. ffmpeg decodes everything it can; without ffmpeg, WAV
+ * saying what is wrong with that input. The caller closes the Audio (it may be a temp file). ffmpeg decodes everything it can; without ffmpeg, WAV
  * files still decode through wavefile and our resampler.
  */
 export async function decodeInput(input: string, ffmpegOption: string | null): Promise<Audio> {
   const audio = await decodeAny(input, ffmpegOption);
   // A header with no samples after it (a recording that never started) is as empty as 0 bytes.
-  if (audio.samples.length === 0) {
+  if (audio.length === 0) {
+    audio.close();
     throw new UserError(`${input === STDIN ? 'stdin' : input} holds no audio (0 samples)`, { hint: 'give a file that contains audio' });
   }
   return audio;
+}
+
+/** decodeInput, then `fn` on the audio, which is closed afterwards whatever happens. */
+export async function withDecodedInput<T>(input: string, ffmpegOption: string | null, fn: (audio: Audio) => Promise<T>): Promise<T> {
+  const audio = await decodeInput(input, ffmpegOption);
+  try {
+    return await fn(audio);
+  } finally {
+    audio.close();
+  }
 }
 
 async function decodeAny(input: string, ffmpegOption: string | null): Promise<Audio> {

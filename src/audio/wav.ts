@@ -2,7 +2,7 @@ import wavefile from 'wavefile';
 // wavefile is CommonJS: Node's ESM loader exposes it only as a default export.
 
 import fs from 'node:fs';
-import { SAMPLE_RATE, type Audio } from './audio.js';
+import { SAMPLE_RATE, memoryAudio, type Audio } from './audio.js';
 import { resample } from './resample.js';
 
 /** True when the bytes start like a RIFF/WAVE file (what decides the ffmpeg-free path). */
@@ -51,7 +51,7 @@ export function decodeWav(bytes: Uint8Array): Audio {
     mono[i] = acc * norm;
   }
   const samples = fmt.sampleRate === SAMPLE_RATE ? mono : resample(mono, fmt.sampleRate, SAMPLE_RATE);
-  return { samples: clip(samples), sampleRate: SAMPLE_RATE };
+  return memoryAudio(clip(samples));
 }
 
 /** The official toolkit clips to [-1, 1]; float WAVs can exceed it. */
@@ -108,7 +108,8 @@ function readPcmLayout(fd: number, fileSize: number): PcmLayout | null {
 /**
  * Decodes a WAV file without reading it whole: plain PCM and float WAVs are read in blocks into
  * one mono array (6 hours at 16 kHz: the 1.4 GB of samples, not the file plus a float64 copy of
- * every channel); anything else goes through wavefile as before.
+ * every channel); anything else goes through wavefile as before. This is the path without ffmpeg,
+ * so the samples stay in memory (the resampler wants them whole); ffmpeg's path uses a temp file.
  */
 export function decodeWavFile(file: string): Audio {
   const fd = fs.openSync(file, 'r');
@@ -152,5 +153,5 @@ export function decodeWavFile(file: string): Audio {
 
 function finish(mono: Float32Array, rate: number): Audio {
   const samples = rate === SAMPLE_RATE ? mono : resample(mono, rate, SAMPLE_RATE);
-  return { samples: clip(samples), sampleRate: SAMPLE_RATE };
+  return memoryAudio(clip(samples));
 }

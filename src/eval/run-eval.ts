@@ -4,8 +4,7 @@
  * so an interrupted evaluation keeps what it measured.
  */
 import fs from 'node:fs';
-import { decodeInput } from '../audio/decode.js';
-import { durationSeconds } from '../audio/audio.js';
+import { withDecodedInput } from '../audio/decode.js';
 import { createTranscriber, type Transcriber } from '../pipeline/transcriber.js';
 import type { TranscribeOptions } from '../pipeline/transcribe-files.js';
 import type { Log } from '../util/log.js';
@@ -65,18 +64,20 @@ export async function runEval(
   resultsFile: string | null,
   log: Log,
 ): Promise<EvalSummary> {
-  let transcriber: Transcriber | null = null;
+  // Started by the first file, inside a callback: `as` keeps TS from narrowing it to null here.
+  let transcriber = null as Transcriber | null;
   const results: UtteranceResult[] = [];
   const out = resultsFile ? fs.openSync(resultsFile, 'w') : null;
   try {
     for (const [i, u] of utterances.entries()) {
-      const audio = await decodeInput(u.audio, options.ffmpeg);
-      transcriber ??= await createTranscriber(options, log);
-      const started = Date.now();
-      const t = await transcriber.transcribe(audio, u.audio);
-      const latencyMs = Date.now() - started;
+      const { t, latencyMs } = await withDecodedInput(u.audio, options.ffmpeg, async (audio) => {
+        transcriber ??= await createTranscriber(options, log);
+        const started = Date.now();
+        const t = await transcriber.transcribe(audio, u.audio);
+        return { t, latencyMs: Date.now() - started };
+      });
       const hypothesis = t.windows.map((w) => w.text).filter(Boolean).join(' ');
-      const r = scoreUtterance(u, hypothesis, durationSeconds(audio), latencyMs);
+      const r = scoreUtterance(u, hypothesis, t.durationSeconds, latencyMs);
       results.push(r);
       if (out !== null) fs.writeSync(out, `${JSON.stringify(r)}\n`);
       log.info(`[${i + 1}/${utterances.length}] ${u.id}: WER ${(r.wer * 100).toFixed(1)}% (${r.substitutions}S ${r.deletions}D ${r.insertions}I / ${r.words}), ${latencyMs} ms`);

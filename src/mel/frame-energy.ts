@@ -13,7 +13,8 @@
  * below ~200 Hz and can be louder than speech; leaving them out makes a constant hum invisible.
  * The upper limit drops hiss above the band where speech has little energy.
  */
-import { N_FFT, N_FREQ_BINS, PowerStft } from './stft.js';
+import { N_FFT, N_FREQ_BINS, PowerStft, frameCount, framesSpan } from './stft.js';
+import { arraySource, type SampleSource } from '../audio/audio.js';
 
 /** Frames per second of every per-frame array in this project (hop 160 at 16 kHz). */
 export const FRAMES_PER_SECOND = 100;
@@ -36,19 +37,31 @@ const BIN_HZ = 16_000 / N_FFT;
 /** One-sided power of a full-scale sine: (n_fft/2) · Σ w[n]², Σ w² = 3·n_fft/8 for periodic Hann. */
 const POWER_REF = (N_FFT / 2) * ((3 * N_FFT) / 8);
 
-/** Speech-band energy in dB per 10 ms frame; length floor(N / 160). */
-export function frameBandEnergyDb(samples: Float32Array, options: BandEnergyOptions = {}): Float32Array {
+/** Frames analysed per read: a minute of audio (3.8 MB of samples) at a time. */
+const BLOCK_FRAMES = 60 * FRAMES_PER_SECOND;
+
+/**
+ * Speech-band energy in dB per 10 ms frame; length floor(N / 160). The samples are read a
+ * minute at a time, so a source backed by a file is never held whole; every frame is computed
+ * from the same samples as over one array, so the result does not depend on the blocks.
+ */
+export function frameBandEnergyDb(source: Float32Array | SampleSource, options: BandEnergyOptions = {}): Float32Array {
+  const x = source instanceof Float32Array ? arraySource(source) : source;
   const lowBin = Math.max(0, Math.ceil((options.lowHz ?? 250) / BIN_HZ));
   const highBin = Math.min(N_FREQ_BINS - 1, Math.floor((options.highHz ?? 4000) / BIN_HZ));
-  const stft = new PowerStft(samples);
-  const out = new Float32Array(stft.frames);
+  const out = new Float32Array(frameCount(x.length));
   const power = new Float64Array(N_FREQ_BINS);
   const silence = 10 ** (SILENCE_DB / 10);
-  for (let t = 0; t < stft.frames; t++) {
-    stft.power(t, power);
-    let s = 0;
-    for (let k = lowBin; k <= highBin; k++) s += power[k];
-    out[t] = 10 * Math.log10(s / POWER_REF + silence);
+  for (let t0 = 0; t0 < out.length; t0 += BLOCK_FRAMES) {
+    const t1 = Math.min(out.length, t0 + BLOCK_FRAMES);
+    const span = framesSpan(t0, t1, x.length);
+    const stft = new PowerStft(x.read(span.from, span.to), span.from, x.length);
+    for (let t = t0; t < t1; t++) {
+      stft.power(t, power);
+      let s = 0;
+      for (let k = lowBin; k <= highBin; k++) s += power[k];
+      out[t] = 10 * Math.log10(s / POWER_REF + silence);
+    }
   }
   return out;
 }

@@ -20,6 +20,7 @@
 import type { Region } from './region.js';
 import { FRAMES_PER_SECOND, SILENCE_DB, frameBandEnergyDb, type BandEnergyOptions } from './frame-energy.js';
 import { slidingPercentile } from './noise-floor.js';
+import type { SampleSource } from '../audio/audio.js';
 
 export interface SpeechOptions extends BandEnergyOptions {
   /**
@@ -68,13 +69,13 @@ export interface SpeechAnalysis {
 }
 
 /** Detects speech in 16 kHz mono samples: regions plus per-frame loudness for the window cutter. */
-export function analyseSpeech(samples: Float32Array, options: SpeechOptions = {}): SpeechAnalysis {
+export function analyseSpeech(samples: Float32Array | SampleSource, options: SpeechOptions = {}): SpeechAnalysis {
   const energy = frameBandEnergyDb(samples, options);
   return speechFromEnergy(energy, samples.length / 16_000, options);
 }
 
 /** Speech regions (seconds) of 16 kHz mono samples. */
-export function detectSpeech(samples: Float32Array, options: SpeechOptions = {}): Region[] {
+export function detectSpeech(samples: Float32Array | SampleSource, options: SpeechOptions = {}): Region[] {
   return analyseSpeech(samples, options).regions;
 }
 

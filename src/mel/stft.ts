@@ -41,32 +41,51 @@ function reflectIndex(m: number, n: number): number {
   return r <= n - 1 ? r : period - r;
 }
 
-/** Computes Whisper-framed power spectra of one signal, frame by frame. */
+/**
+ * Computes Whisper-framed power spectra of one signal, frame by frame. The signal may be given
+ * as one stretch of a longer one (`samples` = x[offset, offset + samples.length) of `total`
+ * samples): frames are then numbered, centred and reflect-padded as in the whole signal, and
+ * each frame asked for must lie within the stretch (with its reflections at the signal's ends).
+ */
 export class PowerStft {
   readonly samples: Float32Array;
-  /** T = floor(N / 160). */
+  /** T = floor(total / 160). */
   readonly frames: number;
+  private readonly offset: number;
+  private readonly total: number;
   private readonly window = periodicHann(N_FFT);
   private readonly frame = new Float64Array(N_FFT);
   private readonly fft = new RealPowerFft(N_FFT);
 
-  constructor(samples: Float32Array) {
+  constructor(samples: Float32Array, offset = 0, total = samples.length) {
     this.samples = samples;
-    this.frames = frameCount(samples.length);
+    this.offset = offset;
+    this.total = total;
+    this.frames = frameCount(total);
   }
 
   /** Writes P[t][0 … 200] into `out` (length ≥ 201). */
   power(t: number, out: Float64Array): void {
     const x = this.samples;
-    const n = x.length;
+    const n = this.total;
+    const o = this.offset;
     const w = this.window;
     const f = this.frame;
     const first = t * HOP_LENGTH - N_FFT / 2;
     if (first >= 0 && first + N_FFT <= n) {
-      for (let i = 0; i < N_FFT; i++) f[i] = x[first + i] * w[i];
+      for (let i = 0; i < N_FFT; i++) f[i] = x[first - o + i] * w[i];
     } else {
-      for (let i = 0; i < N_FFT; i++) f[i] = x[reflectIndex(first + i, n)] * w[i];
+      for (let i = 0; i < N_FFT; i++) f[i] = x[reflectIndex(first + i, n) - o] * w[i];
     }
     this.fft.power(f, out);
   }
+}
+
+/**
+ * The stretch of samples [from, to) that frames [t0, t1) of a `total`-sample signal read,
+ * reflections at the ends included (they stay within n_fft/2 of the end they reflect from).
+ */
+export function framesSpan(t0: number, t1: number, total: number): { from: number; to: number } {
+  if (total < N_FFT) return { from: 0, to: total }; // short signals reflect more than once
+  return { from: Math.max(0, t0 * HOP_LENGTH - N_FFT / 2), to: Math.min(total, (t1 - 1) * HOP_LENGTH + N_FFT / 2) };
 }

@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { render, type Format, type Transcript } from '../writers/index.js';
 import { ensureOutputDir, writeFileAtomic } from '../writers/output-file.js';
-import { decodeInput } from '../audio/decode.js';
-import { durationSeconds } from '../audio/audio.js';
+import { withDecodedInput } from '../audio/decode.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { checkDistinctOutputs, outputPathsFor } from './outputs.js';
@@ -67,7 +66,8 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   const outputDir = options.output.kind === 'files' ? options.output.dir : null;
   if (options.output.kind === 'files') checkDistinctOutputs(options.inputs, options.formats, outputDir);
   const started = Date.now();
-  let transcriber: Transcriber | null = null;
+  // Started by the first file, inside a callback: `as` keeps TS from narrowing it to null here.
+  let transcriber = null as Transcriber | null;
   const outcomes: FileOutcome[] = [];
 
   // An output folder that cannot be written is found before hours of transcription, not after.
@@ -86,16 +86,17 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
       let settingUp = false;
       try {
         if (targets && outputDir === null) ensureOutputDir(path.dirname([...targets.values()][0]));
-        const audio = await decodeInput(input, options.ffmpeg);
-        if (!transcriber) {
-          // A model or build that fails is no fault of this file: it would fail every file alike.
-          settingUp = true;
-          transcriber = await createTranscriber(options, log);
-          settingUp = false;
-        }
-        const transcript = await transcriber.transcribe(audio, input);
+        const transcript = await withDecodedInput(input, options.ffmpeg, async (audio) => {
+          if (!transcriber) {
+            // A model or build that fails is no fault of this file: it would fail every file alike.
+            settingUp = true;
+            transcriber = await createTranscriber(options, log);
+            settingUp = false;
+          }
+          return transcriber.transcribe(audio, input);
+        });
         const { written, meanwhile } = writeOutputs(transcript, options, targets, before);
-        const seconds = durationSeconds(audio);
+        const seconds = transcript.durationSeconds;
         for (const p of written) log.info(`wrote ${p}`);
         for (const p of meanwhile) log.info(`${p} appeared meanwhile (another run?): kept; --force overwrites`);
         const guard = guardCounts(transcript);

@@ -50,7 +50,7 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
   const jobs = runner.concurrency;
   return {
     async transcribe(audio, input) {
-      const speech = analyseSpeech(audio.samples);
+      const speech = analyseSpeech(audio);
       const windows = cutWindows(speech.regions, speech.loudness, { maxSeconds: windowSeconds, duration: speech.duration });
       log.debug(`${input}: ${speech.regions.length} speech regions, ${windows.length} windows`);
       const progress = createProgress(path.basename(input), windows.length, log.level);

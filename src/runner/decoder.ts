@@ -105,8 +105,8 @@ const ATTEMPTS = 2;
 /** The request for a span: the official prompt, the token limit for its length (or the benchmark's). */
 export function modelRequest(audio: Audio, span: DecodeSpan, options: DecodeOptions, budget: FixedTokenBudget | null): ModelRequest {
   const from = Math.max(0, Math.floor(span.start * audio.sampleRate));
-  const to = Math.min(audio.samples.length, Math.ceil(span.end * audio.sampleRate));
-  const samples = audio.samples.subarray(from, to);
+  const to = Math.min(audio.length, Math.ceil(span.end * audio.sampleRate));
+  const samples = audio.read(from, to);
   const seconds = samples.length / audio.sampleRate;
   const maxTokens = budget ? fixedTokens(budget, seconds) : maxTokensFor(seconds);
   return {

@@ -1,0 +1,98 @@
+/**
+ * Decoded samples kept in a temp file instead of memory: an hour of 16 kHz float32 is 230 MB,
+ * and a ten-hour recording would otherwise hold 2.3 GB of RAM for the whole run, when the
+ * run only ever needs one stretch at a time (the speech analysis reads a minute per step, each
+ * model call its window). The file sits in the OS temp folder (TMPDIR), whose page cache keeps
+ * recent reads fast; it is removed on close, and on Ctrl-C or any exit (util/cleanup.ts).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SAMPLE_RATE, type Audio } from './audio.js';
+import { trackTempPath } from '../util/cleanup.js';
+import { UserError } from '../errors.js';
+
+const BYTES_PER_SAMPLE = 4;
+
+/** Raised when the temp folder has no room for the samples: one line saying where and what to do. */
+function noSpace(dir: string): UserError {
+  return new UserError(`not enough free space in ${path.dirname(dir)} for the decoded audio (230 MB per hour of audio)`, {
+    hint: 'free some space there, or point TMPDIR at a larger disk',
+  });
+}
+
+/** Appends raw f32le bytes (chunks of any length) to a new temp file; `finish` turns it into Audio. */
+export class SampleFileWriter {
+  private readonly dir: string;
+  private readonly file: string;
+  private readonly untrack: () => void;
+  private fd: number | null;
+  private bytes = 0;
+
+  constructor() {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-audio-'));
+    this.untrack = trackTempPath(this.dir);
+    this.file = path.join(this.dir, 'samples.f32');
+    this.fd = fs.openSync(this.file, 'w+');
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.fd === null) throw new Error('sample file written after finish');
+    try {
+      for (let done = 0; done < chunk.byteLength; ) done += fs.writeSync(this.fd, chunk, done, chunk.byteLength - done, this.bytes + done);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw noSpace(this.dir);
+      throw err;
+    }
+    this.bytes += chunk.byteLength;
+  }
+
+  /** The samples written so far, readable until closed; a trailing partial sample is dropped. */
+  finish(): Audio {
+    if (this.fd === null) throw new Error('sample file finished twice');
+    const fd = this.fd;
+    this.fd = null;
+    const length = Math.floor(this.bytes / BYTES_PER_SAMPLE);
+    let open = true;
+    const close = () => {
+      if (!open) return;
+      open = false;
+      this.remove(fd);
+    };
+    return {
+      sampleRate: SAMPLE_RATE,
+      length,
+      read(from, to) {
+        if (!open) throw new Error('audio read after close');
+        const a = Math.max(0, Math.min(length, from));
+        const b = Math.max(a, Math.min(length, to));
+        const out = new Float32Array(b - a);
+        const view = new Uint8Array(out.buffer);
+        for (let got = 0; got < view.byteLength; ) {
+          const n = fs.readSync(fd, view, got, view.byteLength - got, a * BYTES_PER_SAMPLE + got);
+          if (n === 0) throw new Error('the decoded audio file is shorter than what was written to it');
+          got += n;
+        }
+        return out;
+      },
+      close,
+    };
+  }
+
+  /** Removes the file without reading it (the decode failed or was stopped). */
+  abandon(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    this.remove(fd);
+  }
+
+  private remove(fd: number): void {
+    try {
+      fs.closeSync(fd);
+    } finally {
+      fs.rmSync(this.dir, { recursive: true, force: true });
+      this.untrack();
+    }
+  }
+}
