@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { execa } from 'execa';
+import { BIN } from './helpers/cli.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, makeRunner, mountTmpfs, unmount, modelArgsFor, writeFileIn } from './helpers/reliability.js';
@@ -231,6 +233,51 @@ describe('environment', () => {
     expectOneLine(r, `qwen3asr: no space left on the device while writing ${path.join(out, 'talk.srt')} — free some space and run again`);
     expect(filesIn(out)).toEqual(['filler']);
     await expectClean(r, tmp);
+  });
+
+  describe('TMPDIR (where the decoded samples wait): one line naming it, exit 1, nothing written, nothing left', () => {
+    /** The CLI with TMPDIR = dir (makeRunner would give it a TMPDIR of its own). */
+    const runIn = async (dir: string, out: string, prefix: string[] = []) => {
+      const [cmd, ...args] = [...prefix, process.execPath, BIN, talkWav, '-o', out, ...modelArgs()];
+      const r = await execa(cmd, args, { env: { ...env, TMPDIR: dir }, reject: false });
+      return { code: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), tmpdir: dir };
+    };
+
+    it('full: says how much room the samples take and what to do', async () => {
+      const small = path.join(tmp, 'tmpdir-small');
+      if (!(await mountTmpfs(small, 'size=64k'))) return void console.warn('skipped: mount is not permitted here');
+      mounts.push(small);
+      const out = path.join(tmp, 'out-tmp-full');
+      // talk.wav is several seconds: 64 kB holds one of them as float32.
+      const r = await runIn(small, out);
+      expect(r.code).toBe(1);
+      expectOneLine(r, `qwen3asr: not enough free space in ${small} for the decoded audio (230 MB per hour of audio) — free some space there, or point TMPDIR at a larger disk`);
+      expect(filesIn(out)).toEqual([]);
+      await expectClean(r, tmp);
+    });
+
+    it('missing', async () => {
+      const missing = path.join(tmp, 'no-such-tmpdir');
+      const out = path.join(tmp, 'out-tmp-missing');
+      const r = await runIn(missing, out);
+      expect(r.code).toBe(1);
+      expectOneLine(r, `qwen3asr: the temp folder ${missing} does not exist — create it, or point TMPDIR at a folder that exists`);
+      expect(filesIn(out)).toEqual([]);
+    });
+
+    it.runIf(canDropPrivileges())('not writable', async () => {
+      const locked = path.join(tmp, 'tmpdir-locked');
+      fs.mkdirSync(locked, { mode: 0o555 });
+      fs.chmodSync(locked, 0o555);
+      const out = path.join(tmp, 'out-tmp-locked');
+      fs.mkdirSync(out, { mode: 0o777 });
+      fs.chmodSync(out, 0o777);
+      const r = await runIn(locked, out, AS_NOBODY);
+      expect(r.code).toBe(1);
+      expectOneLine(r, `qwen3asr: cannot create a temp folder in ${locked}: permission denied — point TMPDIR at a writable folder`);
+      expect(filesIn(out)).toEqual([]);
+      await expectClean(r, tmp);
+    });
   });
 
   it('HOME unset: transcribes, and finds the cache through the user database', async () => {

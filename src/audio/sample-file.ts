@@ -9,31 +9,31 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SAMPLE_RATE, type Audio } from './audio.js';
-import { trackTempPath } from '../util/cleanup.js';
+import { makeTempDir } from '../util/cleanup.js';
 import { UserError } from '../errors.js';
 
 const BYTES_PER_SAMPLE = 4;
 
 /** Raised when the temp folder has no room for the samples: one line saying where and what to do. */
-function noSpace(dir: string): UserError {
-  return new UserError(`not enough free space in ${path.dirname(dir)} for the decoded audio (230 MB per hour of audio)`, {
+function noSpace(): UserError {
+  return new UserError(`not enough free space in ${os.tmpdir()} for the decoded audio (230 MB per hour of audio)`, {
     hint: 'free some space there, or point TMPDIR at a larger disk',
   });
 }
 
 /** Appends raw f32le bytes (chunks of any length) to a new temp file; `finish` turns it into Audio. */
 export class SampleFileWriter {
-  private readonly dir: string;
-  private readonly file: string;
-  private readonly untrack: () => void;
+  private readonly temp = makeTempDir('audio');
   private fd: number | null;
   private bytes = 0;
 
   constructor() {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-audio-'));
-    this.untrack = trackTempPath(this.dir);
-    this.file = path.join(this.dir, 'samples.f32');
-    this.fd = fs.openSync(this.file, 'w+');
+    try {
+      this.fd = fs.openSync(path.join(this.temp.dir, 'samples.f32'), 'w+');
+    } catch (err) {
+      this.temp.remove();
+      throw err;
+    }
   }
 
   push(chunk: Uint8Array): void {
@@ -41,7 +41,7 @@ export class SampleFileWriter {
     try {
       for (let done = 0; done < chunk.byteLength; ) done += fs.writeSync(this.fd, chunk, done, chunk.byteLength - done, this.bytes + done);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw noSpace(this.dir);
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw noSpace();
       throw err;
     }
     this.bytes += chunk.byteLength;
@@ -91,8 +91,7 @@ export class SampleFileWriter {
     try {
       fs.closeSync(fd);
     } finally {
-      fs.rmSync(this.dir, { recursive: true, force: true });
-      this.untrack();
+      this.temp.remove();
     }
   }
 }

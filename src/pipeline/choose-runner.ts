@@ -2,13 +2,11 @@
  * Which runner a run uses, and starting it: remote --endpoint servers when given, else the
  * local model with --runner (default below, chosen by bench/RESULTS.md).
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { Log } from '../util/log.js';
 import { resolveModel } from '../models/resolve.js';
 import { ensureBuild } from '../build/index.js';
-import { interruptSignal, trackTempPath } from '../util/cleanup.js';
+import { interruptSignal, makeTempDir } from '../util/cleanup.js';
 import { subprocessCall } from '../runner/subprocess-runner.js';
 import { serverRunner } from '../runner/server-runner.js';
 import { endpointRunner } from '../runner/endpoint-runner.js';
@@ -65,8 +63,8 @@ export async function startRunner(options: TranscribeOptions, budget: FixedToken
     return { runner, windowSeconds, modelName: model.name };
   }
   const jobs = options.jobs ?? 1;
-  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-run-'));
-  const untrack = trackTempPath(tempDir);
+  const temp = makeTempDir('run');
+  const tempDir = temp.dir;
   const call = subprocessCall({
     mtmdCli: build.mtmdCli, model: model.text, mmproj: model.mmproj,
     // Concurrent processes split the cores between them.
@@ -75,8 +73,7 @@ export async function startRunner(options: TranscribeOptions, budget: FixedToken
   });
   log.debug(`runner: llama-mtmd-cli per window, ${jobs} at once`);
   const close = async () => {
-    fs.rmSync(tempDir, { recursive: true, force: true });
-    untrack();
+    temp.remove();
   };
   return { runner: { kind: 'subprocess', call, concurrency: jobs, close }, windowSeconds, modelName: model.name };
 }

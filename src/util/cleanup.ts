@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError, UserError } from '../errors.js';
+import { fsReason } from './fs-errors.js';
 
 /**
  * Ctrl-C handling for the whole process.
@@ -98,14 +99,30 @@ export function installSignalHandlers(): { dispose: () => Promise<void> } {
   };
 }
 
-/** Runs `fn` with a fresh temp folder that is removed afterwards, whatever happens. */
-export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `qwen3asr-${prefix}-`));
-  const untrack = trackTempPath(dir);
+/**
+ * A fresh folder `qwen3asr-<prefix>-XXXXXX` in the OS temp folder (TMPDIR), removed by `remove`
+ * or, failing that, on any exit. A TMPDIR that is missing or not writable is one clear line.
+ */
+export function makeTempDir(prefix: string): { readonly dir: string; remove(): void } {
+  const base = os.tmpdir();
+  let dir: string;
   try {
-    return await fn(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-    untrack();
+    dir = fs.mkdtempSync(path.join(base, `qwen3asr-${prefix}-`));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new UserError(`the temp folder ${base} does not exist`, { hint: 'create it, or point TMPDIR at a folder that exists', cause: err });
+    }
+    const reason = fsReason(code);
+    if (reason) throw new UserError(`cannot create a temp folder in ${base}: ${reason}`, { hint: 'point TMPDIR at a writable folder', cause: err });
+    throw err;
   }
+  const untrack = trackTempPath(dir);
+  return {
+    dir,
+    remove() {
+      fs.rmSync(dir, { recursive: true, force: true });
+      untrack();
+    },
+  };
 }
