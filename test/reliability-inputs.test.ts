@@ -117,6 +117,36 @@ describe('inputs that fail: one line, exit 1, nothing written, nothing left', ()
   });
 });
 
+describe('stdin', () => {
+  for (const [how, extra] of decoders) {
+    it(`empty: one line, exit 1 (${how})`, async () => {
+      const out = path.join(tmp, `out-stdin-empty-${how.replace(/\W+/g, '-')}`);
+      const r = await run(['-', '-o', out, ...extra, ...modelArgs()], { env, input: '' });
+      expect(r.code).toBe(1);
+      expectOneLine(r, 'qwen3asr: stdin is empty (0 bytes) — give a file that contains audio');
+      expect(filesIn(out)).toEqual([]);
+      await expectClean(r, tmp);
+    });
+  }
+
+  // ffmpeg reads stdin as it arrives (never held whole); without ffmpeg the WAV is read whole.
+  for (const [how, extra, name] of [...decoders.map(([h, e]) => [h, e, 'talk.wav'] as const), ['ffmpeg', [], 'talk.mp3'] as const]) {
+    it(`${name} piped in gives the same subtitles as the file itself (${how})`, async () => {
+      const input = name === 'talk.wav' ? talkWav : makeWithFfmpeg('stdin-full.mp3', ['-i', talkWav, '-c:a', 'libmp3lame', '-b:a', '64k']);
+      const tag = `${how}-${name}`.replace(/\W+/g, '-');
+      const fromFile = await run([input, '-f', 'srt', '-o', path.join(tmp, `out-file-${tag}`), '-q', ...extra, ...modelArgs()], { env });
+      expect(fromFile.code).toBe(0);
+      const piped = await run(['-', '-f', 'srt', '-o', '-', ...extra, ...modelArgs()], { env, inputFile: input });
+      expect(piped.stderr).toBe('');
+      expect(piped.code).toBe(0);
+      const want = fs.readFileSync(path.join(tmp, `out-file-${tag}`, `${path.basename(input, path.extname(input))}.srt`), 'utf8');
+      expect(want).toMatch(/Hello world\./);
+      expect(piped.stdout).toBe(want.replace(/\n$/, '')); // execa strips the final newline of stdout
+      await expectClean(piped, tmp);
+    });
+  }
+});
+
 describe('inputs that decode as far as they hold audio: exit 0, complete outputs', () => {
   it('stdin that closes early (half an mp3 piped in) is transcribed up to where it stops', async () => {
     const mp3 = makeWithFfmpeg('stdin-half.mp3', ['-i', talkWav, '-c:a', 'libmp3lame', '-b:a', '64k']);

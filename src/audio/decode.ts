@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { Audio } from './audio.js';
 import { decodeWav, decodeWavFile, looksLikeWav } from './wav.js';
-import { decodeWithFfmpeg, findFfmpeg, FfmpegDecodeError, FFMPEG_DISABLED } from './ffmpeg.js';
+import { decodeWithFfmpeg, EmptyStreamError, findFfmpeg, FfmpegDecodeError, FFMPEG_DISABLED } from './ffmpeg.js';
 import { UserError } from '../errors.js';
 
 const NO_FFMPEG_HINT =
@@ -12,8 +13,9 @@ export const STDIN = '-';
 
 /**
  * Turns one input (a path, or '-' for stdin) into 16 kHz mono samples, or throws a UserError
- * saying what is wrong with that input. The caller closes the Audio (it may be a temp file). ffmpeg decodes everything it can; without ffmpeg, WAV
- * files still decode through wavefile and our resampler.
+ * saying what is wrong with that input. ffmpeg decodes everything it can; without ffmpeg, WAV
+ * files still decode through wavefile and our resampler. The caller closes the Audio (it may be
+ * a temp file): withDecodedInput does.
  */
 export async function decodeInput(input: string, ffmpegOption: string | null): Promise<Audio> {
   const audio = await decodeAny(input, ffmpegOption);
@@ -36,25 +38,29 @@ export async function withDecodedInput<T>(input: string, ffmpegOption: string | 
 }
 
 async function decodeAny(input: string, ffmpegOption: string | null): Promise<Audio> {
-  const bytesOrPath: { bytes: Uint8Array } | { path: string } =
-    input === STDIN ? { bytes: await readStdin() } : { path: checkReadableFile(input) };
-  const head = 'bytes' in bytesOrPath ? bytesOrPath.bytes.subarray(0, 12) : readHead(bytesOrPath.path);
   const name = input === STDIN ? 'stdin' : input;
-  if (head.length === 0) {
-    throw new UserError(`${name} is empty (0 bytes)`, { hint: 'give a file that contains audio' });
-  }
+  const empty = () => new UserError(`${name} is empty (0 bytes)`, { hint: 'give a file that contains audio' });
+  const file = input === STDIN ? null : checkReadableFile(input);
+  const stdin = input === STDIN ? openStdin() : null;
+  if (file !== null && readHead(file).length === 0) throw empty();
   const ffmpeg = findFfmpeg(ffmpegOption);
   if (ffmpeg) {
     try {
-      return await decodeWithFfmpeg(ffmpeg, bytesOrPath);
+      // stdin goes to ffmpeg as it arrives: a video piped in is never held whole in memory.
+      return await decodeWithFfmpeg(ffmpeg, file !== null ? { path: file } : { stream: stdin! });
     } catch (err) {
+      if (err instanceof EmptyStreamError) throw empty();
       if (err instanceof FfmpegDecodeError) throw new UserError(`cannot decode ${name}: ${err.message}`, { cause: err });
       throw err;
     }
   }
+  // Without ffmpeg only WAV decodes, and wavefile wants the whole file's bytes.
+  const bytes = stdin !== null ? await readAll(stdin) : null;
+  const head = bytes !== null ? bytes.subarray(0, 12) : readHead(file!);
+  if (head.length === 0) throw empty();
   if (looksLikeWav(head)) {
     try {
-      return 'bytes' in bytesOrPath ? decodeWav(bytesOrPath.bytes) : decodeWavFile(bytesOrPath.path);
+      return bytes !== null ? decodeWav(bytes) : decodeWavFile(file!);
     } catch (err) {
       throw new UserError(`cannot decode ${name}: not a valid WAV file (${(err as Error).message})`, {
         hint: 'check the file, or install ffmpeg, which reads damaged files more leniently',
@@ -100,11 +106,15 @@ function readHead(p: string): Uint8Array {
   }
 }
 
-async function readStdin(): Promise<Uint8Array> {
+function openStdin(): Readable {
   if (process.stdin.isTTY) {
     throw new UserError("'-' reads audio from stdin, but stdin is a terminal", { hint: 'pipe a file in: cat talk.mp3 | qwen3asr -' });
   }
+  return process.stdin;
+}
+
+async function readAll(stream: Readable): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import type { Readable } from 'node:stream';
 import { execa, ExecaError } from 'execa';
 import { SAMPLE_RATE, type Audio } from './audio.js';
 import { interruptSignal, trackChild, interruption } from '../util/cleanup.js';
@@ -45,14 +46,18 @@ function ffmpegStaticPath(): string | null {
 /** Why ffmpeg could not decode an input, as one phrase for the user. */
 export class FfmpegDecodeError extends Error {}
 
+/** A stream that ended before its first byte (nothing was piped in). */
+export class EmptyStreamError extends Error {}
+
 /**
- * Decodes any input ffmpeg understands (a path, or bytes from stdin) to 16 kHz mono float32:
- * the first audio stream, channels averaged, ffmpeg's own resampler.
+ * Decodes any input ffmpeg understands (a path, or a stream such as stdin) to 16 kHz mono
+ * float32: the first audio stream, channels averaged, ffmpeg's own resampler.
  *
  * The decoded samples stream straight into a temp file (./sample-file.ts), so a 6-hour file
  * costs its 1.4 GB of samples on disk, not in memory; the caller closes the Audio to remove it.
+ * A stream is piped to ffmpeg as it arrives, never held whole.
  */
-export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } | { bytes: Uint8Array }): Promise<Audio> {
+export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } | { stream: Readable }): Promise<Audio> {
   const args = [
     '-nostdin', '-hide_banner', '-loglevel', 'error',
     '-i', 'path' in input ? input.path : 'pipe:0',
@@ -60,11 +65,11 @@ export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } |
     // Channels are averaged, as the official toolkit does; plain -ac 1 would sum them at -3 dB each.
     '-rematrix_maxval', '1.0', '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 'f32le', 'pipe:1',
   ];
-  if ('bytes' in input) args[args.indexOf('-nostdin')] = '-y';
+  if ('stream' in input) args[args.indexOf('-nostdin')] = '-y';
   const sink = new SampleFileWriter();
   try {
     const child = execa(ffmpeg.path, args, {
-      input: 'bytes' in input ? input.bytes : undefined,
+      stdin: 'stream' in input ? 'pipe' : 'ignore',
       stdout: 'pipe',
       buffer: { stdout: false, stderr: true },
       encoding: 'buffer',
@@ -73,6 +78,16 @@ export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } |
       cancelSignal: interruptSignal,
       reject: false,
     });
+    let streamed = 0;
+    if ('stream' in input && child.stdin) {
+      // ffmpeg may stop reading early (not media, or no audio track): the write then fails with
+      // EPIPE, and ffmpeg's exit status says why.
+      child.stdin.on('error', () => {});
+      input.stream.on('data', (chunk: Uint8Array) => {
+        streamed += chunk.byteLength;
+      });
+      input.stream.pipe(child.stdin);
+    }
     const untrack = trackChild(child.pid);
     let sinkError: unknown = null;
     child.stdout?.on('data', (chunk: Uint8Array) => {
@@ -86,12 +101,18 @@ export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } |
     });
     const result = await child;
     untrack();
+    if ('stream' in input) {
+      // Nothing reads it again ('-' is allowed once): whatever is still coming in is not waited for.
+      if (child.stdin) input.stream.unpipe(child.stdin);
+      input.stream.destroy();
+    }
     if (result.isCanceled) throw interruption();
     if (sinkError !== null) throw sinkError;
+    if (result.failed && ((result as ExecaError).code === 'ENOENT' || (result as ExecaError).code === 'EACCES')) {
+      throw new FfmpegDecodeError(`cannot run ffmpeg at ${ffmpeg.path}`);
+    }
+    if ('stream' in input && streamed === 0) throw new EmptyStreamError('the stream held no bytes');
     if (result.failed) {
-      if ((result as ExecaError).code === 'ENOENT' || (result as ExecaError).code === 'EACCES') {
-        throw new FfmpegDecodeError(`cannot run ffmpeg at ${ffmpeg.path}`);
-      }
       throw new FfmpegDecodeError(describeFfmpegFailure(Buffer.from(result.stderr as Uint8Array).toString('utf8')));
     }
     return sink.finish();
