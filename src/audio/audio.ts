@@ -23,24 +23,15 @@ export function durationSeconds(audio: { readonly length: number; readonly sampl
   return audio.length / audio.sampleRate;
 }
 
-/** A source over an array already in memory (reads are copies, so callers cannot alter it). */
-export function arraySource(samples: Float32Array): SampleSource {
-  return {
-    length: samples.length,
-    read: (from, to) => samples.slice(Math.max(0, from), Math.min(samples.length, to)),
-  };
-}
-
-/** Audio held in memory (the ffmpeg-free WAV path, tests). */
+/** Audio held in memory (the ffmpeg-free WAV path, tests); reads are copies, so callers cannot alter it. */
 export function memoryAudio(samples: Float32Array): Audio {
   let open = true;
-  const source = arraySource(samples);
   return {
     sampleRate: SAMPLE_RATE,
     length: samples.length,
     read(from, to) {
       if (!open) throw new Error('audio read after close');
-      return source.read(from, to);
+      return samples.slice(Math.max(0, from), Math.min(samples.length, to));
     },
     close() {
       open = false;

@@ -14,7 +14,7 @@
  * The upper limit drops hiss above the band where speech has little energy.
  */
 import { N_FFT, N_FREQ_BINS, PowerStft, frameCount, framesSpan } from './stft.js';
-import { arraySource, type SampleSource } from '../audio/audio.js';
+import type { SampleSource } from '../audio/audio.js';
 
 /** Frames per second of every per-frame array in this project (hop 160 at 16 kHz). */
 export const FRAMES_PER_SECOND = 100;
@@ -46,7 +46,8 @@ const BLOCK_FRAMES = 60 * FRAMES_PER_SECOND;
  * from the same samples as over one array, so the result does not depend on the blocks.
  */
 export function frameBandEnergyDb(source: Float32Array | SampleSource, options: BandEnergyOptions = {}): Float32Array {
-  const x = source instanceof Float32Array ? arraySource(source) : source;
+  // An array is read through views (the STFT only reads), not copies a minute at a time.
+  const x: SampleSource = source instanceof Float32Array ? { length: source.length, read: (a, b) => source.subarray(a, b) } : source;
   const lowBin = Math.max(0, Math.ceil((options.lowHz ?? 250) / BIN_HZ));
   const highBin = Math.min(N_FREQ_BINS - 1, Math.floor((options.highHz ?? 4000) / BIN_HZ));
   const out = new Float32Array(frameCount(x.length));
