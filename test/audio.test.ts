@@ -140,7 +140,7 @@ describe('decoded audio lives in a temp file, not in memory', () => {
     }
   }
 
-  it('reads any stretch exactly as ffmpeg decoded it, and close removes the file', async () => {
+  it('reads any stretch exactly as ffmpeg decoded it, from a file no one else can see', async () => {
     const src = path.join(tmp, 'stretch-src.wav');
     fs.writeFileSync(src, wavBytes([tones([300, 1700], 95, 44100, 0.3)], 44100, '16'));
     const file = path.join(tmp, 'stretch.mp3');
@@ -148,9 +148,8 @@ describe('decoded audio lives in a temp file, not in memory', () => {
     const want = ffmpegDecode(file);
     await inPrivateTmp(async (dir) => {
       const audio = await decodeInput(file, null);
-      // One temp folder holding the samples as float32, nothing in memory beyond what is read.
-      const [sub] = fs.readdirSync(dir);
-      expect(fs.statSync(path.join(dir, sub, 'samples.f32')).size).toBe(want.length * 4);
+      // Already unlinked (POSIX): the open descriptor keeps it, and a SIGKILL cannot leave it behind.
+      if (process.platform !== 'win32') expect(fs.readdirSync(dir)).toEqual([]);
       expect(audio.length).toBe(want.length);
       for (const [a, b] of [[0, 1], [0, 16000], [777_777, 800_000], [want.length - 5, want.length]]) {
         expect(audio.read(a, b)).toEqual(want.slice(a, b));

@@ -3,7 +3,12 @@
  * and a ten-hour recording would otherwise hold 2.3 GB of RAM for the whole run, when the
  * run only ever needs one stretch at a time (the speech analysis reads a minute per step, each
  * model call its window). The file sits in the OS temp folder (TMPDIR), whose page cache keeps
- * recent reads fast; it is removed on close, and on Ctrl-C or any exit (util/cleanup.ts).
+ * recent reads fast.
+ *
+ * On POSIX systems the file is unlinked as soon as it is open, and used through its descriptor
+ * only: the kernel frees it when the descriptor closes, which happens on any exit, even a
+ * SIGKILL or the OOM killer, so no gigabyte-sized leftover can outlive the run. Windows cannot
+ * unlink an open file: there it is removed on close, and on Ctrl-C or any exit Node sees.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +39,7 @@ export class SampleFileWriter {
       this.temp.remove();
       throw err;
     }
+    if (process.platform !== 'win32') this.temp.remove();
   }
 
   push(chunk: Uint8Array): void {
