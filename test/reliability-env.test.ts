@@ -8,8 +8,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { execa } from 'execa';
-import { BIN } from './helpers/cli.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, makeRunner, mountTmpfs, unmount, modelArgsFor, writeFileIn } from './helpers/reliability.js';
@@ -236,12 +234,7 @@ describe('environment', () => {
   });
 
   describe('TMPDIR (where the decoded samples wait): one line naming it, exit 1, nothing written, nothing left', () => {
-    /** The CLI with TMPDIR = dir (makeRunner would give it a TMPDIR of its own). */
-    const runIn = async (dir: string, out: string, prefix: string[] = []) => {
-      const [cmd, ...args] = [...prefix, process.execPath, BIN, talkWav, '-o', out, ...modelArgs()];
-      const r = await execa(cmd, args, { env: { ...env, TMPDIR: dir }, reject: false });
-      return { code: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), tmpdir: dir };
-    };
+    const runIn = (tmpdir: string, out: string, prefix?: string[]) => run([talkWav, '-o', out, ...modelArgs()], { env, tmpdir, prefix });
 
     it('full: says how much room the samples take and what to do', async () => {
       const small = path.join(tmp, 'tmpdir-small');

@@ -42,7 +42,9 @@ async function decodeAny(input: string, ffmpegOption: string | null): Promise<Au
   const empty = () => new UserError(`${name} is empty (0 bytes)`, { hint: 'give a file that contains audio' });
   const file = input === STDIN ? null : checkReadableFile(input);
   const stdin = input === STDIN ? openStdin() : null;
-  if (file !== null && readHead(file).length === 0) throw empty();
+  // A file's first bytes: an empty file is said so plainly, and without ffmpeg they tell a WAV.
+  const fileHead = file !== null ? readHead(file) : null;
+  if (fileHead?.length === 0) throw empty();
   const ffmpeg = findFfmpeg(ffmpegOption);
   if (ffmpeg) {
     try {
@@ -56,7 +58,7 @@ async function decodeAny(input: string, ffmpegOption: string | null): Promise<Au
   }
   // Without ffmpeg only WAV decodes, and wavefile wants the whole file's bytes.
   const bytes = stdin !== null ? await readAll(stdin) : null;
-  const head = bytes !== null ? bytes.subarray(0, 12) : readHead(file!);
+  const head = bytes !== null ? bytes.subarray(0, 12) : fileHead!;
   if (head.length === 0) throw empty();
   if (looksLikeWav(head)) {
     try {

@@ -19,11 +19,17 @@ export interface CliRun {
 
 export function makeRunner(root: string) {
   let n = 0;
-  return async function run(args: string[], options: Options & { env?: Record<string, string | undefined>; prefix?: string[] } = {}): Promise<CliRun> {
-    const tmpdir = path.join(root, `tmpdir-${++n}`);
-    fs.mkdirSync(tmpdir, { recursive: true });
-    fs.chmodSync(tmpdir, 0o777);
-    const { prefix, env, ...rest } = options;
+  return async function run(
+    args: string[],
+    options: Options & { env?: Record<string, string | undefined>; prefix?: string[]; tmpdir?: string } = {},
+  ): Promise<CliRun> {
+    // A private TMPDIR per run unless the case names its own (a full, missing or locked one).
+    const tmpdir = options.tmpdir ?? path.join(root, `tmpdir-${++n}`);
+    if (options.tmpdir === undefined) {
+      fs.mkdirSync(tmpdir, { recursive: true });
+      fs.chmodSync(tmpdir, 0o777);
+    }
+    const { prefix, env, tmpdir: _own, ...rest } = options;
     const cmd = prefix ?? [];
     const argv = [...cmd.slice(1), process.execPath, BIN, ...args];
     const r = await execa(cmd[0] ?? process.execPath, cmd.length ? argv : [BIN, ...args], {
