@@ -9,6 +9,7 @@ import { evalCommand } from './commands/eval.js';
 import { readVersion } from './util/version.js';
 import { installSignalHandlers } from './util/cleanup.js';
 import { fsUserError } from './util/fs-errors.js';
+import { watchStdStreams } from './util/std-streams.js';
 
 export function createProgram(): Command {
   const program = new Command('qwen3asr')
@@ -43,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = createProgram();
   exitOverrides(program);
   const signals = installSignalHandlers();
+  watchStdStreams();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

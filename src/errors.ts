@@ -6,7 +6,10 @@ export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
+  /** Stopped by a signal: 128 + its number, as shells report it. */
+  hangup: 129,
   interrupted: 130,
+  terminated: 143,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -38,10 +41,10 @@ export class UsageError extends UserError {
   }
 }
 
-/** Ctrl-C or SIGTERM: the run stopped on purpose; exit code 130. */
+/** Ctrl-C, SIGTERM or SIGHUP: the run stopped on purpose; exit 130, 143 or 129. */
 export class InterruptedError extends UserError {
-  constructor(message = 'interrupted') {
-    super(message, { exitCode: EXIT.interrupted });
+  constructor(message = 'interrupted', exitCode: ExitCode = EXIT.interrupted) {
+    super(message, { exitCode });
     this.name = 'InterruptedError';
   }
 }

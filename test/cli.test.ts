@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { tones, wavBytes } from './helpers/signals.js';
@@ -49,6 +50,10 @@ describe('help and usage', () => {
     ['a window too long', ['a.wav', '--window-seconds', '45'], /--window-seconds must be a number of seconds from 1 to 30/],
     ['stdin twice', ['-', '-'], /stdin \('-'\) can be read only once/],
     ['two inputs with one output name', [path.join('x', 'talk.mp3'), path.join('y', 'talk.wav'), '-o', 'out'], /would both write/],
+    ['stdout with two inputs (no one well-formed document)', ['a.wav', 'b.wav', '-f', 'srt', '-o', '-'], /^qwen3asr: -o - writes one transcript to stdout, but 2 inputs were given — give -o a folder/],
+    ['an output file for two inputs', ['a.wav', 'b.wav', '-o', 'subs.srt'], /^qwen3asr: -o subs\.srt names one output file, but 2 inputs were given — give -o a folder for a batch$/],
+    ['an output file of another format than -f', ['a.wav', '-f', 'txt', '-o', 'subs.srt'], /^qwen3asr: -o subs\.srt is a \.srt file, but -f asks for txt/],
+    ['-o naming an existing file that is no output format', ['a.wav', '-o', fileURLToPath(import.meta.url)], /-o .*cli\.test\.ts is a file, not a folder — give -o a folder, or a file name ending in \.txt, \.srt, \.vtt or \.json$/],
   ];
   for (const [what, args, message] of usage) {
     it(`${what} is a usage error: one line, exit 2`, async () => {

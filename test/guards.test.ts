@@ -15,7 +15,8 @@ import {
   type FlagKind,
 } from '../src/guards/detect.js';
 import { bestAttempt, nextStep, resumeLadder, runLadder, type Attempt, type Candidate, type DecodeSettings, type LadderConfig } from '../src/guards/ladder.js';
-import { joinHalves, joinTexts, splitWindow } from '../src/guards/split.js';
+import { joinHalves, splitWindow } from '../src/guards/split.js';
+import { joinTexts } from '../src/text/scripts.js';
 import { textUnits } from '../src/guards/units.js';
 import { parseLanguagePolicy } from '../src/runner/languages.js';
 import { parseOutput } from '../src/runner/parse-output.js';
@@ -319,6 +320,8 @@ describe('split step', () => {
   it('joins the halves: spaces between words, none between CJK characters', () => {
     expect(joinTexts('Hello there.', 'How are you?')).toBe('Hello there. How are you?');
     expect(joinTexts('你好。', '再见。')).toBe('你好。再见。');
+    expect(joinTexts('안녕하세요', '반갑습니다')).toBe('안녕하세요 반갑습니다');
+    expect(joinTexts('สวัสดี', 'ครับ')).toBe('สวัสดีครับ');
     const halves = splitWindow(window, loudness)!;
     expect(joinHalves(halves, [answer('One.', null), answer('Two.', 'English', 'limit')])).toEqual({ language: 'English', text: 'One. Two.', stop: 'limit', tokens: 20 });
   });

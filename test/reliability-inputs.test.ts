@@ -18,6 +18,7 @@ import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, make
 import { wavBytes } from './helpers/signals.js';
 import { cleanupFixtures, script, sentences, speak, SR } from './fixtures/speech.js';
 import { floatWavBytes } from '../src/runner/window-wav.js';
+import { BIN } from './helpers/cli.js';
 import { decodeWavFile } from '../src/audio/wav.js';
 import { rms } from './helpers/signals.js';
 
@@ -217,6 +218,61 @@ describe('inputs that decode as far as they hold audio: exit 0, complete outputs
     expect(fs.readFileSync(path.join(path.dirname(input), 'Grüße 你好 talk (1).txt'), 'utf8')).toMatch(/^Hello world\./);
     await expectClean(r, tmp);
   });
+});
+
+describe('where outputs go: -o FILE, and stdout that cannot be written', () => {
+  it('-o NAME.srt writes that one file, in the format its name says; a rerun keeps it; --force redoes it', async () => {
+    const dest = path.join(tmp, 'out-named', 'subtitles of talk.srt');
+    const r = await run([talkWav, '-o', dest, ...modelArgs()], { env });
+    expect(r.stderr).not.toMatch(/error|cannot|failed/i);
+    expect(r.code).toBe(0);
+    expect(filesIn(path.dirname(dest))).toEqual(['subtitles of talk.srt']);
+    expect(fs.readFileSync(dest, 'utf8')).toMatch(/^1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\nHello world\./);
+    await expectClean(r, tmp);
+
+    fs.writeFileSync(dest, 'edited by hand\n');
+    const again = await run([talkWav, '-o', dest, ...modelArgs()], { env });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/skipped, its outputs exist/);
+    expect(fs.readFileSync(dest, 'utf8')).toBe('edited by hand\n');
+
+    const forced = await run([talkWav, '-o', dest, '--force', ...modelArgs()], { env });
+    expect(forced.code).toBe(0);
+    expect(fs.readFileSync(dest, 'utf8')).toMatch(/Hello world\./);
+    expect(filesIn(path.dirname(dest))).toEqual(['subtitles of talk.srt']);
+    await expectClean(forced, tmp);
+  });
+
+  it('an existing folder named like a file (out.srt/) stays a folder', async () => {
+    const dir = path.join(tmp, 'folder.srt');
+    fs.mkdirSync(dir, { recursive: true });
+    const r = await run([talkWav, '-f', 'txt', '-o', dir, ...modelArgs()], { env });
+    expect(r.code).toBe(0);
+    expect(filesIn(dir)).toEqual(['talk.txt']);
+  });
+
+  /** The CLI under bash, its stdout redirected or piped by `tail` (e.g. `> /dev/full`); `exit=N` ends stderr. */
+  const shell = (args: string[], tail: string) => {
+    const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    return run([], { env, prefix: ['bash', '-c', `${quoted} ${tail}; echo "exit=\${PIPESTATUS[0]}" >&2`, 'bash'] });
+  };
+  const unwritable: Array<[string, string[], string, string]> = [
+    ['/dev/full (the transcript)', ['-f', 'srt', '-o', '-'], '> /dev/full', 'no space left on the device'],
+    ['/dev/full (the --json summary)', ['-f', 'txt', '-o', path.join(tmp, 'out-json-full'), '--json'], '> /dev/full', 'no space left on the device'],
+    // `true` exits at once, so the transcript meets a pipe without a reader (EPIPE)
+    ['a pipe whose reader has gone (-o - | true)', ['-f', 'srt', '-o', '-'], '| true', 'the reading end of the pipe was closed'],
+  ];
+  for (const [what, args, tail, why] of unwritable) {
+    it(`stdout to ${what}: one line, exit 1, no stack`, async () => {
+      const r = await shell([talkWav, ...args, ...modelArgs()], tail);
+      const lines = r.stderr.trim().split('\n');
+      // after what the run said before it wrote (the --json case lists the txt it wrote)
+      expect(lines.slice(-2)).toEqual([`qwen3asr: cannot write to stdout: ${why}`, 'exit=1']);
+      expect(lines.filter((l) => l.startsWith('qwen3asr:'))).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      await expectClean(r, tmp);
+    });
+  }
 });
 
 describe('WAV files without ffmpeg are read in blocks, and match ffmpeg', () => {

@@ -142,11 +142,17 @@ describe('transcribe end to end', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('Ctrl-C mid-run stops the model, leaves no outputs, temp files or processes', async () => {
-    const long = path.join(tmp, 'long.wav');
+  // SIGHUP is what closing the terminal (or an SSH drop) sends; SIGTERM what `kill` and service managers send.
+  const stops: Array<[NodeJS.Signals, number, string]> = [
+    ['SIGINT', 130, 'qwen3asr: interrupted (Ctrl-C)'],
+    ['SIGTERM', 143, 'qwen3asr: stopped by SIGTERM'],
+    ['SIGHUP', 129, 'qwen3asr: stopped by SIGHUP (the terminal closed)'],
+  ];
+  for (const [sig, code, line] of stops) it(`${sig} mid-run stops the model: exit ${code}, one line, no outputs, temp files or processes`, async () => {
+    const long = path.join(tmp, `long-${sig}.wav`);
     const parts = Array.from({ length: 6 }, (_, i) => concat([speak(sentences(6)[i]), silence(1.5)]));
     fs.writeFileSync(long, floatWavBytes(concat(parts)));
-    const out = path.join(tmp, 'interrupted');
+    const out = path.join(tmp, `interrupted-${sig}`);
     const privateTmp = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
     // The per-window runner writes a WAV per call: its appearance shows a model call under way.
     const child = execa(process.execPath, [BIN, long, '-f', 'srt,json', '-o', out, '--runner', 'subprocess', ...modelArgs()], {
@@ -158,10 +164,10 @@ describe('transcribe end to end', () => {
     while (Date.now() < deadline && !fs.readdirSync(privateTmp).some((d) => fs.existsSync(path.join(privateTmp, d)) && fs.readdirSync(path.join(privateTmp, d)).some((f) => f.endsWith('.wav')))) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    child.kill('SIGINT');
+    child.kill(sig);
     const r = await child;
-    expect(r.exitCode).toBe(130);
-    expect(String(r.stderr)).toMatch(/interrupted/);
+    expect(r.exitCode).toBe(code);
+    expect(String(r.stderr).trim().split('\n').at(-1)).toBe(line);
     expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
     expect(fs.readdirSync(privateTmp)).toEqual([]);
     const still = await execa('pgrep', ['-f', model.text], { reject: false });

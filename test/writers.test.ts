@@ -70,6 +70,14 @@ describe('txt', () => {
     expect(renderTxt([{ start: 0, end: 1, text: '你好。' }, { start: 1.2, end: 2, text: '再见。' }])).toBe('你好。再见。\n');
     expect(renderTxt([])).toBe('');
   });
+  it('Korean puts spaces between words: cues ending without punctuation are joined with one', () => {
+    const ko = [{ start: 0, end: 1, text: '안녕하세요' }, { start: 1.2, end: 2, text: '반갑습니다' }];
+    expect(renderTxt(ko)).toBe('안녕하세요 반갑습니다\n');
+  });
+  it('the lines of one cue join as its text reads: Latin with a space, Chinese without', () => {
+    expect(renderTxt([{ start: 0, end: 2, text: '今天的天气\n非常好。' }])).toBe('今天的天气非常好。\n');
+    expect(renderTxt([{ start: 0, end: 2, text: 'a long line\nand the next' }])).toBe('a long line and the next\n');
+  });
 });
 
 describe('json', () => {

@@ -1,10 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FORMATS, type Format } from '../writers/index.js';
 import { loggingOptions, positiveInt, secondsInRange, modelRunOptions } from './options.js';
 import { UsageError } from '../errors.js';
 import { parseLanguagePolicy } from '../runner/languages.js';
 import { RUNNER_KINDS } from '../runner/runner.js';
-import { transcribeFiles, type TranscribeOptions } from '../pipeline/transcribe-files.js';
+import { transcribeFiles, type Output, type TranscribeOptions } from '../pipeline/transcribe-files.js';
 
 function formatList(value: string): Format[] {
   const parts = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
@@ -27,7 +29,7 @@ export function transcribeCommand(): Command {
     .description('transcribe audio or video files (the default command: `qwen3asr talk.mp4` is `qwen3asr transcribe talk.mp4`)')
     .argument('<inputs...>', "audio or video files, or '-' for stdin")
     .addOption(new Option('-f, --format <list>', 'output formats, comma-separated: txt,srt,vtt,json').argParser(formatList).default(['txt'] as Format[], 'txt'))
-    .addOption(new Option('-o, --output-dir <dir>', "folder for the outputs (default: beside each input); '-' writes the one format to stdout"))
+    .addOption(new Option('-o, --output-dir <dir>', "folder for the outputs (default: beside each input); a file name ending in .txt/.srt/.vtt/.json for one input; '-' writes the one format to stdout"))
     .addOption(new Option('-l, --language <auto|name|list>', 'auto (detect), one language to force (English, Chinese, ... or en, zh, ...), or a list to detect among (en,fr)').env('QWEN3ASR_LANGUAGE'))
     .addOption(new Option('--context <text>', 'names and jargon to help recognition (given to the model as the system prompt)'))
     .addOption(new Option('-m, --model <alias|path>', 'model alias (0.6b, 1.7b) or a text GGUF path').env('QWEN3ASR_MODEL').default('0.6b'))
@@ -45,19 +47,46 @@ export function transcribeCommand(): Command {
     .addOption(new Option('--backend <name>', 'llama.cpp backend for the first-run build').choices(['auto', 'cpu', 'cuda', 'metal', 'vulkan']).env('QWEN3ASR_BACKEND').default('auto'))
     .addOption(new Option('--llama-cpp-source <path>', 'llama.cpp v0.5.0 source (checkout, git bundle or tarball) for the first-run build').env('QWEN3ASR_LLAMA_CPP_SOURCE'));
   for (const o of loggingOptions()) cmd.addOption(o);
-  cmd.action(async (inputs: string[], opts: Record<string, unknown>) => {
-    const options = validate(inputs, opts);
+  cmd.action(async (inputs: string[], opts: Record<string, unknown>, command: Command) => {
+    const options = validate(inputs, opts, command.getOptionValueSource('format') !== 'default');
     process.exitCode = await transcribeFiles(options);
   });
   return cmd;
 }
 
-function validate(inputs: string[], opts: Record<string, unknown>): TranscribeOptions {
-  const formats = opts.format as Format[];
-  const toStdout = opts.outputDir === '-';
-  if (toStdout && formats.length !== 1) {
-    throw new UsageError(`-o - writes one format to stdout, but ${formats.length} were asked (${formats.join(',')})`, 'pick one with -f, or give -o a folder');
+/**
+ * What `-o` names. `-`: stdout. A path ending in .txt/.srt/.vtt/.json that is not a folder: the one
+ * output file of the one input (its format, unless -f says the same). Anything else: a folder.
+ */
+function outputFor(value: string | undefined, inputs: readonly string[], formats: Format[], formatGiven: boolean): { output: Output; formats: Format[] } {
+  if (value === undefined) return { output: { kind: 'files', dir: null }, formats };
+  const many = inputs.length > 1 ? `${inputs.length} inputs were given` : null;
+  if (value === '-') {
+    if (formats.length !== 1) {
+      throw new UsageError(`-o - writes one format to stdout, but ${formats.length} were asked (${formats.join(',')})`, 'pick one with -f, or give -o a folder');
+    }
+    // several documents one after another would be no well-formed srt or json
+    if (many) throw new UsageError(`-o - writes one transcript to stdout, but ${many}`, 'give -o a folder, or run once per input');
+    return { output: { kind: 'stdout' }, formats };
   }
+  const stat = fs.statSync(value, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) return { output: { kind: 'files', dir: value }, formats };
+  const ext = path.extname(value).slice(1).toLowerCase();
+  const named = (FORMATS as readonly string[]).includes(ext) ? (ext as Format) : null;
+  if (named === null) {
+    if (stat) throw new UsageError(`-o ${value} is a file, not a folder`, 'give -o a folder, or a file name ending in .txt, .srt, .vtt or .json');
+    return { output: { kind: 'files', dir: value }, formats };
+  }
+  if (many) throw new UsageError(`-o ${value} names one output file, but ${many}`, 'give -o a folder for a batch');
+  if (formatGiven && (formats.length !== 1 || formats[0] !== named)) {
+    throw new UsageError(`-o ${value} is a .${named} file, but -f asks for ${formats.join(',')}`, `drop -f, or give -o a folder for several formats`);
+  }
+  return { output: { kind: 'file', path: value }, formats: [named] };
+}
+
+function validate(inputs: string[], opts: Record<string, unknown>, formatGiven: boolean): TranscribeOptions {
+  const { output, formats } = outputFor(opts.outputDir as string | undefined, inputs, opts.format as Format[], formatGiven);
+  const toStdout = output.kind === 'stdout';
   if (toStdout && opts.json) throw new UsageError('-o - and --json both want stdout', 'drop one of them');
   if (inputs.filter((i) => i === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
   parseLanguagePolicy((opts.language as string | undefined) ?? null); // a bad name is a usage error before any work
@@ -65,7 +94,7 @@ function validate(inputs: string[], opts: Record<string, unknown>): TranscribeOp
   return {
     inputs,
     formats,
-    output: toStdout ? { kind: 'stdout' } : { kind: 'files', dir: (opts.outputDir as string | undefined) ?? null },
+    output,
     ...modelRunOptions(opts),
     force: Boolean(opts.force),
     failFast: Boolean(opts.failFast),

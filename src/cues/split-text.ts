@@ -13,6 +13,8 @@
  * (, ; : ，、；：), possibly followed by closing quotes/brackets.
  */
 
+import { hasUnspaced, isWide } from '../text/scripts.js';
+
 export interface Token {
   /** The visible text of the token, no surrounding spaces. */
   readonly text: string;
@@ -24,10 +26,6 @@ const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 /** ICU word boundaries: dictionary-based for Chinese, Japanese, Thai, Lao, Khmer and Burmese. */
 const wordSegmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
 
-/** Words of scripts written without spaces: each word (as ICU segments it) is a break opportunity. */
-const UNSPACED_WORD = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\u30FC]/u;
-/** Characters of CJK text (for choosing the CJK line width). */
-const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303F\uFF00-\uFF0F\u30FC]/u;
 const CLOSING = /^[\p{Pe}\p{Pf}\p{Po}]+$/u;
 const OPENING = /^[\p{Ps}\p{Pi}]+$/u;
 const STRAIGHT_QUOTE = /^["']$/u;
@@ -53,7 +51,8 @@ export function tokenize(text: string): Token[] {
     // Straight quotes are ambiguous: opening after a space (or at the start), closing otherwise.
     const isOpen = !isWord && (OPENING.test(piece) || (STRAIGHT_QUOTE.test(piece) && (space || prev === null || prev.open)));
     const isClose = !isWord && !isOpen && CLOSING.test(piece);
-    const unspaced = isWord && UNSPACED_WORD.test(piece);
+    // words of unspaced scripts: each word (as ICU segments it) is a break opportunity
+    const unspaced = isWord && hasUnspaced(piece);
     if (prev && prev.open && !space) {
       prev.text += piece;
       prev.open = isOpen;
@@ -98,13 +97,13 @@ export function spokenLength(token: Token): number {
   return Math.max(1, token.text.match(SPOKEN)?.length ?? 0);
 }
 
-/** Whether text is mostly in unspaced CJK scripts (decides the line width). */
+/** Whether text is mostly set full-width (Chinese, Japanese, Korean): decides the line width. */
 export function isMostlyCjk(text: string): boolean {
   let cjk = 0;
   let other = 0;
   for (const { segment: g } of segmenter.segment(text)) {
     if (/^\s+$/u.test(g) || CLOSING.test(g) || OPENING.test(g)) continue;
-    if (UNSPACED.test(g) || /\p{Script=Hangul}/u.test(g)) cjk++;
+    if (isWide(g)) cjk++;
     else other++;
   }
   return cjk > other;

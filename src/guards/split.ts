@@ -5,6 +5,7 @@
 import { FRAMES_PER_SECOND } from '../mel/frame-energy.js';
 import type { Region } from '../mel/region.js';
 import type { Window } from '../windows/window.js';
+import { joinTexts } from '../text/scripts.js';
 import type { Candidate } from './ladder.js';
 
 /** Shortest window worth splitting: halves under ~1 s give the model too little to go on. */
@@ -52,17 +53,6 @@ export function splitWindow(window: Window, loudness: Float32Array): [Half, Half
   const b: Half = { start: cut, end: window.end, speech: speechIn(window.speech, cut, window.end) };
   if (seconds(a.speech) < MIN_HALF_SPEECH_SECONDS || seconds(b.speech) < MIN_HALF_SPEECH_SECONDS) return null;
   return [a, b];
-}
-
-const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\u3000-\u303F\uFF00-\uFFEF]/u;
-
-/** Joins two texts: without a space between characters of unspaced scripts, else with one. */
-export function joinTexts(a: string, b: string): string {
-  if (!a) return b;
-  if (!b) return a;
-  const last = [...a].pop()!;
-  const first = [...b][0];
-  return UNSPACED.test(last) && UNSPACED.test(first) ? `${a}${b}` : `${a} ${b}`;
 }
 
 /** One candidate from the answers for both halves (language: the half with more speech that named one). */

@@ -10,6 +10,8 @@
  * Units are compared case-folded, without punctuation, so "No, no, no." is three times `no`.
  */
 
+import { UNSPACED_CLASS, hasSyllabicCjk, hasUnspaced } from '../text/scripts.js';
+
 export interface Unit {
   /** Case-folded text of the unit. */
   readonly text: string;
@@ -17,19 +19,15 @@ export interface Unit {
   readonly cjk: boolean;
 }
 
-const UNSPACED_CHAR = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\u30FC]/u;
-/** Han and kana: the scripts spoken at about one character per syllable (used for rates). */
-const CJK_CHAR = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30FC]/u;
-const UNSPACED_SRC = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Thai}\\p{Script=Lao}\\p{Script=Khmer}\\p{Script=Myanmar}\\u30FC';
 /** One unspaced character (with its combining marks), or a word of other letters, digits and apostrophes. */
-const UNIT = new RegExp(`[${UNSPACED_SRC}]\\p{M}*|(?:(?![${UNSPACED_SRC}])[\\p{L}\\p{M}\\p{N}'’])+`, 'gu');
+const UNIT = new RegExp(`[${UNSPACED_CLASS}]\\p{M}*|(?:(?![${UNSPACED_CLASS}])[\\p{L}\\p{M}\\p{N}'’])+`, 'gu');
 
 /** The units of a text, in order. */
 export function textUnits(text: string): Unit[] {
   const out: Unit[] = [];
   for (const m of text.normalize('NFC').matchAll(UNIT)) {
     const raw = m[0];
-    const cjk = UNSPACED_CHAR.test(raw);
+    const cjk = hasUnspaced(raw);
     if (cjk) {
       out.push({ text: raw, cjk: true });
       continue;
@@ -47,7 +45,7 @@ export function spokenCharacters(text: string): { readonly cjk: number; readonly
   let cjk = 0;
   let other = 0;
   for (const ch of text) {
-    if (CJK_CHAR.test(ch)) cjk++;
+    if (hasSyllabicCjk(ch)) cjk++;
     else if (/[\p{L}\p{N}]/u.test(ch)) other++;
   }
   return { cjk, other };

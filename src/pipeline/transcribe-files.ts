@@ -10,7 +10,11 @@ import { createTranscriber, type Transcriber } from './transcriber.js';
 import { createLog, type LogLevel } from '../util/log.js';
 import type { RunnerKind } from '../runner/runner.js';
 
-export type Output = { readonly kind: 'stdout' } | { readonly kind: 'files'; readonly dir: string | null };
+/** Where outputs go: stdout (one format), a folder (null: beside each input), or one named file (one input, one format). */
+export type Output =
+  | { readonly kind: 'stdout' }
+  | { readonly kind: 'files'; readonly dir: string | null }
+  | { readonly kind: 'file'; readonly path: string };
 
 export interface TranscribeOptions {
   readonly inputs: readonly string[];
@@ -76,7 +80,7 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   try {
     for (const [i, input] of options.inputs.entries()) {
       throwIfInterrupted();
-      const targets = options.output.kind === 'files' ? outputPathsFor(input, options.formats, outputDir) : null;
+      const targets = targetsFor(input, options);
       if (targets && !options.force && [...targets.values()].every((p) => fs.existsSync(p))) {
         log.info(`${input}: skipped, its outputs exist (--force redoes them)`);
         outcomes.push({ input, status: 'skipped', reason: 'outputs exist' });
@@ -136,6 +140,18 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
     log.info(`${done} transcribed, ${skipped} skipped, ${hard} failed${notStarted ? `, ${notStarted} not started` : ''}${guardNote}${speed}`);
   }
   return failed > 0 ? EXIT.failure : EXIT.ok;
+}
+
+/** The output file of each format for one input; null when the one format goes to stdout. */
+function targetsFor(input: string, options: TranscribeOptions): Map<Format, string> | null {
+  switch (options.output.kind) {
+    case 'stdout':
+      return null;
+    case 'file':
+      return new Map([[options.formats[0], options.output.path]]);
+    case 'files':
+      return outputPathsFor(input, options.formats, options.output.dir);
+  }
 }
 
 /**

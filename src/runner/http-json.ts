@@ -1,5 +1,4 @@
-import { interruptSignal } from '../util/cleanup.js';
-import { InterruptedError } from '../errors.js';
+import { interruptSignal, interruption } from '../util/cleanup.js';
 import { ModelCallError } from './decoder.js';
 
 /**
@@ -30,7 +29,7 @@ export async function requestJson(endpoint: string, path: string, body: unknown,
       signal,
     });
   } catch (err) {
-    if (interruptSignal.aborted) throw new InterruptedError();
+    if (interruptSignal.aborted) throw interruption();
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = signal.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (cause?.code ?? cause?.message ?? (err as Error).message);
     throw new EndpointError(endpoint, 'unreachable', why);
@@ -39,7 +38,7 @@ export async function requestJson(endpoint: string, path: string, body: unknown,
   try {
     text = await response.text();
   } catch (err) {
-    if (interruptSignal.aborted) throw new InterruptedError();
+    if (interruptSignal.aborted) throw interruption();
     throw new EndpointError(endpoint, 'unreachable', `connection lost while reading the answer (${(err as Error).message})`);
   }
   if (!response.ok) {

@@ -4,8 +4,8 @@
  * exit (cleanup.ts kills tracked children).
  */
 import { execa, type ResultPromise } from 'execa';
-import { interruptSignal, trackChild } from '../util/cleanup.js';
-import { InterruptedError, UserError } from '../errors.js';
+import { interruptSignal, interruption, trackChild } from '../util/cleanup.js';
+import { UserError } from '../errors.js';
 import { freeLoopbackPort } from './free-port.js';
 import { waitHealthy } from './health.js';
 import { MEDIA_MARKER } from './prompt.js';
@@ -116,7 +116,7 @@ async function tryStart(setup: ServerSetup, port: number): Promise<{ server: Run
     health = await waitHealthy(url, { timeoutMs: setup.startTimeoutMs ?? 120_000, signal: interruptSignal, gone: () => exited });
   } catch (err) {
     await stop();
-    if (interruptSignal.aborted) throw new InterruptedError();
+    if (interruptSignal.aborted) throw interruption();
     throw err;
   }
   if (health !== 'healthy') {

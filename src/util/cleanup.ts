@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { InterruptedError, UserError } from '../errors.js';
+import { EXIT, InterruptedError, UserError } from '../errors.js';
 import { fsReason } from './fs-errors.js';
 
 /**
  * Ctrl-C handling for the whole process.
  *
- * The first SIGINT/SIGTERM aborts `interruptSignal`: every long operation (child processes via
+ * The first SIGINT/SIGTERM/SIGHUP aborts `interruptSignal`: every long operation (child processes via
  * execa's cancelSignal, downloads, builds) listens to it and unwinds through its own `finally`
  * blocks, so temp files go and outputs are never half-written. A second signal does not wait:
  * it removes the registered temp paths and kills registered children synchronously, then exits.
@@ -77,24 +77,34 @@ function hardCleanup(): void {
   for (const p of tempPaths) fs.rmSync(p, { recursive: true, force: true });
 }
 
+/** The signals that stop a run, how the stop is named, and its exit code (128 + the signal's number). */
+const STOPS = {
+  SIGINT: { message: 'interrupted (Ctrl-C)', code: EXIT.interrupted },
+  SIGTERM: { message: 'stopped by SIGTERM', code: EXIT.terminated },
+  // closing the terminal or an SSH drop: the same orderly stop as Ctrl-C
+  SIGHUP: { message: 'stopped by SIGHUP (the terminal closed)', code: EXIT.hangup },
+} as const;
+
 export function installSignalHandlers(): { dispose: () => Promise<void> } {
   let count = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
+  const onSignal = (sig: keyof typeof STOPS) => {
     count += 1;
+    const stop = STOPS[sig];
     if (count === 1) {
-      controller.abort(new InterruptedError(sig === 'SIGINT' ? 'interrupted (Ctrl-C)' : `stopped by ${sig}`));
+      controller.abort(new InterruptedError(stop.message, stop.code));
       return;
     }
     hardCleanup();
-    process.exit(130);
+    process.exit(stop.code);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = Object.keys(STOPS) as (keyof typeof STOPS)[];
+  // Windows has no SIGHUP to listen to
+  const listened = signals.filter((sig) => sig !== 'SIGHUP' || process.platform !== 'win32');
+  for (const sig of listened) process.on(sig, onSignal);
   process.on('exit', hardCleanup);
   return {
     dispose: async () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const sig of listened) process.off(sig, onSignal);
     },
   };
 }

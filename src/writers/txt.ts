@@ -1,4 +1,5 @@
 import type { Cue } from '../cues/cue.js';
+import { joinTexts } from '../text/scripts.js';
 
 /** A gap this long between cues starts a new paragraph. */
 export const PARAGRAPH_GAP_SECONDS = 2;
@@ -9,26 +10,9 @@ export function renderTxt(cues: readonly Cue[]): string {
   let previousEnd = -Infinity;
   for (const cue of cues) {
     if (paragraphs.length === 0 || cue.start - previousEnd >= PARAGRAPH_GAP_SECONDS) paragraphs.push([]);
-    paragraphs[paragraphs.length - 1].push(cue.text.split('\n').map((l) => l.trim()).join(' '));
+    paragraphs[paragraphs.length - 1].push(cue.text.split('\n').map((l) => l.trim()).reduce(joinTexts, ''));
     previousEnd = cue.end;
   }
-  return paragraphs.map((p) => joinWords(p)).join('\n\n') + (paragraphs.length ? '\n' : '');
-}
-
-/** CJK text carries no spaces between pieces; spaced scripts get one. */
-function joinWords(pieces: string[]): string {
-  let out = '';
-  for (const piece of pieces) {
-    if (out && !(endsCjk(out) && startsCjk(piece))) out += ' ';
-    out += piece;
-  }
-  return out;
-}
-
-const CJK = /[\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]/u;
-function endsCjk(s: string): boolean {
-  return CJK.test(s.slice(-1));
-}
-function startsCjk(s: string): boolean {
-  return CJK.test(s.slice(0, 1));
+  // pieces of unspaced scripts (Chinese, Japanese, Thai…) join without a space, others with one
+  return paragraphs.map((p) => p.reduce(joinTexts, '')).join('\n\n') + (paragraphs.length ? '\n' : '');
 }
