@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeWav, looksLikeWav } from '../src/audio/wav.js';
+import { SampleFileWriter } from '../src/audio/sample-file.js';
 import { resample } from '../src/audio/resample.js';
 import { decodeInput, withDecodedInput } from '../src/audio/decode.js';
 import { findFfmpeg } from '../src/audio/ffmpeg.js';
@@ -181,5 +182,32 @@ describe('decoded audio lives in a temp file, not in memory', () => {
       await expect(decodeInput(file, null)).rejects.toThrow(/holds no audio/);
       expect(fs.readdirSync(dir)).toEqual([]);
     });
+  });
+});
+
+describe('the sample file takes ffmpeg chunks split anywhere', () => {
+  it('samples split across chunks of 1–7 bytes read back exactly; NaN/±Inf become 0 and are counted', () => {
+    const samples = new Float32Array(1001);
+    for (let i = 0; i < samples.length; i++) samples[i] = Math.sin(i / 7) * 0.5;
+    samples[3] = NaN;
+    samples[500] = Infinity;
+    samples[1000] = -Infinity;
+    const bytes = new Uint8Array(samples.buffer.slice(0));
+    const writer = new SampleFileWriter();
+    for (let at = 0, k = 0; at < bytes.length; k++) {
+      const n = 1 + (k % 7);
+      writer.push(bytes.subarray(at, at + n));
+      at += n;
+    }
+    writer.push(new Uint8Array([1, 2])); // a trailing partial sample is dropped
+    const audio = writer.finish();
+    try {
+      expect(audio.length).toBe(samples.length);
+      expect(audio.repaired).toBe(3);
+      const want = samples.map((x) => (Number.isFinite(x) ? x : 0));
+      expect(audio.read(0, audio.length)).toEqual(want);
+    } finally {
+      audio.close();
+    }
   });
 });

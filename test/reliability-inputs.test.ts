@@ -275,6 +275,27 @@ describe('where outputs go: -o FILE, and stdout that cannot be written', () => {
   }
 });
 
+describe('samples that are not numbers', () => {
+  for (const [how, extra] of decoders) {
+    it(`NaN and ±Inf in a float WAV are silence, said in one line with their count (${how})`, async () => {
+      const bad = talk.slice();
+      // inside the speech: 1000 NaN, 10 +Inf and 10 -Inf
+      const at = Math.floor(bad.length / 2);
+      for (let i = 0; i < 1000; i++) bad[at + i] = NaN;
+      for (let i = 0; i < 10; i++) bad[at + 2000 + i] = Infinity;
+      for (let i = 0; i < 10; i++) bad[at + 3000 + i] = -Infinity;
+      const input = file(`nan-${how.replace(/\W+/g, '-')}.wav`, floatWavBytes(bad));
+      const out = path.join(tmp, `out-nan-${how.replace(/\W+/g, '-')}`);
+      const r = await run([input, '-f', 'txt', '-o', out, ...extra, ...modelArgs()], { env });
+      expect(r.code).toBe(0);
+      const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('wrote '));
+      expect(lines).toEqual([`qwen3asr: warning: ${input}: 1020 samples were not a number (NaN or infinite): transcribed as silence`]);
+      expect(fs.readFileSync(path.join(out, path.basename(input, '.wav') + '.txt'), 'utf8')).toMatch(/^Hello world\./);
+      await expectClean(r, tmp);
+    });
+  }
+});
+
 describe('WAV files without ffmpeg are read in blocks, and match ffmpeg', () => {
   // ffmpeg writes WAVE_FORMAT_EXTENSIBLE headers for float and for more than 2 channels; the
   // block reader reads them right (wavefile, used before for every WAV, misread extensible float).

@@ -15,6 +15,8 @@ export interface SampleSource {
  */
 export interface Audio extends SampleSource {
   readonly sampleRate: typeof SAMPLE_RATE;
+  /** Samples that were NaN or ±Infinity in the decoded stream, now silence (see repairSamples). */
+  readonly repaired: number;
   /** Frees what holds the samples (removes the temp file); reading afterwards throws. */
   close(): void;
 }
@@ -23,12 +25,29 @@ export function durationSeconds(audio: { readonly length: number; readonly sampl
   return audio.length / audio.sampleRate;
 }
 
+/**
+ * Sets NaN and ±Infinity samples to 0 in place; returns how many there were. A float WAV can hold
+ * them (a broken recorder or editor), and one such sample turns every mel frame it touches, and
+ * then its whole window's encoder output, into NaN: the window would come back empty.
+ */
+export function repairSamples(x: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) {
+      x[i] = 0;
+      n++;
+    }
+  }
+  return n;
+}
+
 /** Audio held in memory (the ffmpeg-free WAV path, tests); reads are copies, so callers cannot alter it. */
-export function memoryAudio(samples: Float32Array): Audio {
+export function memoryAudio(samples: Float32Array, repaired = 0): Audio {
   let open = true;
   return {
     sampleRate: SAMPLE_RATE,
     length: samples.length,
+    repaired,
     read(from, to) {
       if (!open) throw new Error('audio read after close');
       return samples.slice(Math.max(0, from), Math.min(samples.length, to));

@@ -13,11 +13,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SAMPLE_RATE, type Audio } from './audio.js';
+import { SAMPLE_RATE, repairSamples, type Audio } from './audio.js';
 import { makeTempDir } from '../util/cleanup.js';
 import { UserError } from '../errors.js';
 
 const BYTES_PER_SAMPLE = 4;
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
+}
 
 /** Raised when the temp folder has no room for the samples: one line saying where and what to do. */
 function noSpace(): UserError {
@@ -31,6 +38,9 @@ export class SampleFileWriter {
   private readonly temp = makeTempDir('audio');
   private fd: number | null;
   private bytes = 0;
+  /** The bytes of a sample split across two chunks, waiting for the rest. */
+  private carry: Uint8Array = new Uint8Array(0);
+  private repaired = 0;
 
   constructor() {
     try {
@@ -44,13 +54,21 @@ export class SampleFileWriter {
 
   push(chunk: Uint8Array): void {
     if (this.fd === null) throw new Error('sample file written after finish');
+    // whole samples only, copied into an aligned array (chunks split samples anywhere), repaired
+    const all: Uint8Array = this.carry.byteLength > 0 ? concatBytes(this.carry, chunk) : chunk;
+    const whole = Math.floor(all.byteLength / BYTES_PER_SAMPLE) * BYTES_PER_SAMPLE;
+    const samples = new Float32Array(whole / BYTES_PER_SAMPLE);
+    const bytes = new Uint8Array(samples.buffer);
+    bytes.set(all.subarray(0, whole));
+    this.carry = all.slice(whole);
+    this.repaired += repairSamples(samples);
     try {
-      for (let done = 0; done < chunk.byteLength; ) done += fs.writeSync(this.fd, chunk, done, chunk.byteLength - done, this.bytes + done);
+      for (let done = 0; done < bytes.byteLength; ) done += fs.writeSync(this.fd, bytes, done, bytes.byteLength - done, this.bytes + done);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw noSpace();
       throw err;
     }
-    this.bytes += chunk.byteLength;
+    this.bytes += bytes.byteLength;
   }
 
   /** The samples written so far, readable until closed; a trailing partial sample is dropped. */
@@ -68,6 +86,7 @@ export class SampleFileWriter {
     return {
       sampleRate: SAMPLE_RATE,
       length,
+      repaired: this.repaired,
       read(from, to) {
         if (!open) throw new Error('audio read after close');
         const a = Math.max(0, Math.min(length, from));

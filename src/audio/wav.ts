@@ -2,7 +2,7 @@ import wavefile from 'wavefile';
 // wavefile is CommonJS: Node's ESM loader exposes it only as a default export.
 
 import fs from 'node:fs';
-import { SAMPLE_RATE, memoryAudio, type Audio } from './audio.js';
+import { SAMPLE_RATE, memoryAudio, repairSamples, type Audio } from './audio.js';
 import { resample } from './resample.js';
 
 /** True when the bytes start like a RIFF/WAVE file (what decides the ffmpeg-free path). */
@@ -51,16 +51,18 @@ export function decodeWav(bytes: Uint8Array): Audio {
     mono[i] = acc * norm;
   }
   const samples = fmt.sampleRate === SAMPLE_RATE ? mono : resample(mono, fmt.sampleRate, SAMPLE_RATE);
-  return memoryAudio(clip(samples));
+  return toAudio(samples);
 }
 
 /** The official toolkit clips to [-1, 1]; float WAVs can exceed it. */
-function clip(x: Float32Array): Float32Array {
+/** The samples as Audio: NaN/±Inf repaired to silence (counted), the rest clipped to [-1, 1]. */
+function toAudio(x: Float32Array): Audio {
+  const repaired = repairSamples(x);
   for (let i = 0; i < x.length; i++) {
     if (x[i] > 1) x[i] = 1;
     else if (x[i] < -1) x[i] = -1;
   }
-  return x;
+  return memoryAudio(x, repaired);
 }
 
 /** The layout of a plain PCM or float WAV, read from its header. */
@@ -153,5 +155,5 @@ export function decodeWavFile(file: string): Audio {
 
 function finish(mono: Float32Array, rate: number): Audio {
   const samples = rate === SAMPLE_RATE ? mono : resample(mono, rate, SAMPLE_RATE);
-  return memoryAudio(clip(samples));
+  return toAudio(samples);
 }

@@ -91,6 +91,9 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
       try {
         if (targets && outputDir === null) ensureOutputDir(path.dirname([...targets.values()][0]));
         const transcript = await withDecodedInput(input, options.ffmpeg, async (audio) => {
+          if (audio.repaired > 0) {
+            log.warn(`${input}: ${audio.repaired} ${audio.repaired === 1 ? 'sample was' : 'samples were'} not a number (NaN or infinite): transcribed as silence`);
+          }
           if (!transcriber) {
             // A model or build that fails is no fault of this file: it would fail every file alike.
             settingUp = true;
