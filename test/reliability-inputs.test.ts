@@ -243,6 +243,30 @@ describe('where outputs go: -o FILE, and stdout that cannot be written', () => {
     await expectClean(forced, tmp);
   });
 
+  it('an input name near the 255-byte limit: its outputs are written (temp names stay short)', async () => {
+    const dir = path.join(tmp, 'long-names');
+    const input = file(path.join('long-names', `${'ü'.repeat(120)}${'a'.repeat(6)}.wav`), floatWavBytes(talk)); // 250 bytes
+    const r = await run([input, '-f', 'txt,json', ...modelArgs()], { env });
+    expect(r.code).toBe(0);
+    expect(filesIn(dir).map((f) => path.extname(f))).toEqual(['.json', '.txt', '.wav']);
+    await expectClean(r, tmp);
+  });
+
+  it('an output name over the limit is one line before any work; the batch writes nothing', async () => {
+    const dir = path.join(tmp, 'too-long');
+    const short = file(path.join('too-long', 'short.wav'), floatWavBytes(talk));
+    const long = file(path.join('too-long', `${'a'.repeat(251)}.wav`), floatWavBytes(talk)); // 255 bytes: legal
+    const r = await run([short, long, '-f', 'json', ...modelArgs()], { env });
+    expect(r.code).toBe(1);
+    expectOneLine(r, `qwen3asr: the output name ${'a'.repeat(251)}.json is too long (256 bytes; file systems take 255) — rename the input, or name the output with -o FILE`);
+    expect(filesIn(dir)).toEqual([`${'a'.repeat(251)}.wav`, 'short.wav']);
+    await expectClean(r, tmp);
+    // its txt fits (255 bytes)
+    const txt = await run([long, '-f', 'txt', ...modelArgs()], { env });
+    expect(txt.code).toBe(0);
+    expect(filesIn(dir)).toContain(`${'a'.repeat(251)}.txt`);
+  });
+
   it('an existing folder named like a file (out.srt/) stays a folder', async () => {
     const dir = path.join(tmp, 'folder.srt');
     fs.mkdirSync(dir, { recursive: true });

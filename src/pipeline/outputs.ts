@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Format } from '../writers/index.js';
 import { STDIN } from '../audio/decode.js';
-import { UsageError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 
 /** Where each format of one input goes: `<dir>/<input name without extension>.<format>`. */
 export function outputPathsFor(input: string, formats: readonly Format[], outputDir: string | null): Map<Format, string> {
@@ -21,6 +21,22 @@ export function checkDistinctOutputs(inputs: readonly string[], formats: readonl
         throw new UsageError(`${other} and ${input} would both write ${p}`, 'rename one, or transcribe them into different folders with -o');
       }
       owner.set(key, input);
+    }
+  }
+}
+
+/** The longest file name most file systems take (ext4, xfs, btrfs, APFS, NTFS: 255 bytes or UTF-16 units). */
+export const NAME_MAX_BYTES = 255;
+
+/** An output name the file system would refuse is one line before any work, not an error after it. */
+export function checkOutputNames(paths: Iterable<string>): void {
+  for (const p of paths) {
+    const name = path.basename(p);
+    const bytes = Buffer.byteLength(name, 'utf8');
+    if (bytes > NAME_MAX_BYTES) {
+      throw new UserError(`the output name ${name} is too long (${bytes} bytes; file systems take ${NAME_MAX_BYTES})`, {
+        hint: 'rename the input, or name the output with -o FILE',
+      });
     }
   }
 }

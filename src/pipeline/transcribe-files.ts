@@ -5,7 +5,7 @@ import { ensureOutputDir, writeFileAtomic } from '../writers/output-file.js';
 import { withDecodedInput } from '../audio/decode.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
-import { checkDistinctOutputs, outputPathsFor } from './outputs.js';
+import { checkDistinctOutputs, checkOutputNames, outputPathsFor } from './outputs.js';
 import { createTranscriber, type Transcriber } from './transcriber.js';
 import { createLog, type LogLevel } from '../util/log.js';
 import type { RunnerKind } from '../runner/runner.js';
@@ -69,6 +69,7 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   const log = createLog(options.log);
   const outputDir = options.output.kind === 'files' ? options.output.dir : null;
   if (options.output.kind === 'files') checkDistinctOutputs(options.inputs, options.formats, outputDir);
+  checkOutputNames(options.inputs.flatMap((input) => [...(targetsFor(input, options)?.values() ?? [])]));
   const started = Date.now();
   // Started by the first file, inside a callback: `as` keeps TS from narrowing it to null here.
   let transcriber = null as Transcriber | null;

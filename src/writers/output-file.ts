@@ -4,6 +4,8 @@ import { UserError } from '../errors.js';
 import { trackTempPath } from '../util/cleanup.js';
 import { underlyingFsError } from '../util/fs-errors.js';
 
+let tempCount = 0;
+
 /**
  * Writes `content` to `dest` atomically: a temp file in the same folder, fsync'd, then moved into
  * place, so a reader (or a crash) never sees half a file. Without `overwrite`, an existing file is
@@ -11,7 +13,9 @@ import { underlyingFsError } from '../util/fs-errors.js';
  */
 export function writeFileAtomic(dest: string, content: string, overwrite: boolean): void {
   const dir = path.dirname(dest);
-  const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${Date.now()}.tmp`);
+  // A name of its own, never longer than a short one: the output's name plus a suffix would not
+  // fit beside an output whose name is already near the file system's 255-byte limit.
+  const tmp = path.join(dir, `.qwen3asr-${process.pid}-${++tempCount}.tmp`);
   const untrack = trackTempPath(tmp);
   try {
     const fd = fs.openSync(tmp, 'wx');
@@ -44,6 +48,8 @@ function describeWriteError(err: NodeJS.ErrnoException, dest: string): Error {
     case 'EACCES':
     case 'EPERM':
       return new UserError(`cannot write to ${path.dirname(dest)}: permission denied`, { hint: 'choose another folder with -o' });
+    case 'ENAMETOOLONG':
+      return new UserError(`cannot write ${dest}: the name is too long for the file system`, { hint: 'rename the input, or name the output with -o FILE' });
     case 'EROFS':
       return new UserError(`cannot write to ${path.dirname(dest)}: read-only file system`, { hint: 'choose another folder with -o' });
     case 'ENOENT':
