@@ -148,6 +148,60 @@ describe('stdin', () => {
   }
 });
 
+describe('pipes as inputs: read once, as they arrive', () => {
+  /** The CLI under bash; `$CLI` in the script is the quoted CLI. `exit=N` ends stderr. */
+  const bash = (script: string, extraEnv: Record<string, string> = {}) => {
+    const cli = [process.execPath, BIN].map((a) => `'${a}'`).join(' ');
+    return run([], { env: { ...env, ...extraEnv, CLI: cli }, prefix: ['bash', '-c', script, 'bash'], cwd: tmp });
+  };
+  let want = '';
+  beforeAll(async () => {
+    const r = await run([talkWav, '-f', 'srt', '-o', '-', ...modelArgs()], { env });
+    expect(r.code).toBe(0);
+    want = r.stdout;
+    expect(want).toMatch(/Hello world\./);
+  });
+  const args = () => ['-f', 'srt', '-o', '-', ...modelArgs()].map((a) => `'${a}'`).join(' ');
+
+  for (const [how, extra] of decoders) {
+    it(`process substitution <(cat talk.wav) gives the file's subtitles (${how})`, async () => {
+      const r = await bash(`eval "$CLI" '<(cat "${talkWav}")' ${args()} ${extra.join(' ')}`);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(want);
+      await expectClean(r, tmp);
+    });
+
+    it(`/dev/stdin with a pipe on stdin gives the file's subtitles (${how})`, async () => {
+      const r = await bash(`cat "${talkWav}" | eval "$CLI" /dev/stdin ${args()} ${extra.join(' ')}`);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(want);
+    });
+  }
+
+  it('a named FIFO whose writer starts after us gives the file\'s subtitles; outputs go beside it', async () => {
+    const fifo = path.join(tmp, 'talk-fifo.wav');
+    fs.rmSync(fifo, { force: true });
+    execaSync('mkfifo', [fifo]);
+    const r = await bash(`(sleep 1; cat "${talkWav}" > "${fifo}") & eval "$CLI" "${fifo}" -f srt ${modelArgs().map((a) => `'${a}'`).join(' ')}; wait`);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(tmp, 'talk-fifo.srt'), 'utf8')).toBe(`${want}\n`);
+    await expectClean(r, tmp);
+  });
+
+  it('a named FIFO that nothing writes to: one line, exit 1, no hang', async () => {
+    const fifo = path.join(tmp, 'nobody.fifo');
+    fs.rmSync(fifo, { force: true });
+    execaSync('mkfifo', [fifo]);
+    const r = await bash(`eval "$CLI" "${fifo}" -o "${path.join(tmp, 'out-fifo')}" ${modelArgs().map((a) => `'${a}'`).join(' ')}`, { QWEN3ASR_PIPE_WAIT_SECONDS: '1' });
+    expect(r.code).toBe(1);
+    expectOneLine(r, `qwen3asr: ${fifo} is a pipe that nothing wrote to within 1 s — start the program that writes to it first, or give a file (QWEN3ASR_PIPE_WAIT_SECONDS sets the wait)`);
+    expect(filesIn(path.join(tmp, 'out-fifo'))).toEqual([]);
+    await expectClean(r, tmp);
+  });
+});
+
 describe('inputs that decode as far as they hold audio: exit 0, complete outputs', () => {
   it('stdin that closes early (half an mp3 piped in) is transcribed up to where it stops', async () => {
     const mp3 = makeWithFfmpeg('stdin-half.mp3', ['-i', talkWav, '-c:a', 'libmp3lame', '-b:a', '64k']);

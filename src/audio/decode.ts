@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import tty from 'node:tty';
 import type { Readable } from 'node:stream';
 import type { Audio } from './audio.js';
 import { decodeWav, decodeWavFile, looksLikeWav } from './wav.js';
 import { decodeWithFfmpeg, EmptyStreamError, findFfmpeg, FfmpegDecodeError, FFMPEG_DISABLED } from './ffmpeg.js';
 import { UserError } from '../errors.js';
+import { interruptSignal, interruption } from '../util/cleanup.js';
 
 const NO_FFMPEG_HINT =
   'install ffmpeg (apt install ffmpeg / brew install ffmpeg), point --ffmpeg or QWEN3ASR_FFMPEG at a binary, or `npm install ffmpeg-static`';
@@ -40,8 +42,11 @@ export async function withDecodedInput<T>(input: string, ffmpegOption: string | 
 async function decodeAny(input: string, ffmpegOption: string | null): Promise<Audio> {
   const name = input === STDIN ? 'stdin' : input;
   const empty = () => new UserError(`${name} is empty (0 bytes)`, { hint: 'give a file that contains audio' });
-  const file = input === STDIN ? null : checkReadableFile(input);
-  const stdin = input === STDIN ? openStdin() : null;
+  const kind = input === STDIN || isOwnStdin(input) ? 'stdin' : checkReadableInput(input);
+  const file = kind === 'file' ? input : null;
+  // A pipe (a named FIFO, `<(…)`, /dev/fd/N) is read once, as it arrives, like stdin: its first
+  // bytes cannot be looked at and then read again.
+  const stream = kind === 'stdin' ? openStdin() : kind === 'pipe' ? await openPipe(input) : null;
   // A file's first bytes: an empty file is said so plainly, and without ffmpeg they tell a WAV.
   const fileHead = file !== null ? readHead(file) : null;
   if (fileHead?.length === 0) throw empty();
@@ -49,7 +54,7 @@ async function decodeAny(input: string, ffmpegOption: string | null): Promise<Au
   if (ffmpeg) {
     try {
       // stdin goes to ffmpeg as it arrives: a video piped in is never held whole in memory.
-      return await decodeWithFfmpeg(ffmpeg, file !== null ? { path: file } : { stream: stdin! });
+      return await decodeWithFfmpeg(ffmpeg, file !== null ? { path: file } : { stream: stream! });
     } catch (err) {
       if (err instanceof EmptyStreamError) throw empty();
       if (err instanceof FfmpegDecodeError) throw new UserError(`cannot decode ${name}: ${err.message}`, { cause: err });
@@ -57,7 +62,7 @@ async function decodeAny(input: string, ffmpegOption: string | null): Promise<Au
     }
   }
   // Without ffmpeg only WAV decodes, and wavefile wants the whole file's bytes.
-  const bytes = stdin !== null ? await readAll(stdin) : null;
+  const bytes = stream !== null ? await readAll(stream) : null;
   const head = bytes !== null ? bytes.subarray(0, 12) : fileHead!;
   if (head.length === 0) throw empty();
   if (looksLikeWav(head)) {
@@ -74,7 +79,8 @@ async function decodeAny(input: string, ffmpegOption: string | null): Promise<Au
   throw new UserError(`cannot decode ${name}: it is not a WAV file and ${why}`, { hint: NO_FFMPEG_HINT });
 }
 
-function checkReadableFile(p: string): string {
+/** What a path names: a file to read as often as needed, or a pipe to read once as it arrives. */
+function checkReadableInput(p: string): 'file' | 'pipe' {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(p);
@@ -94,7 +100,66 @@ function checkReadableFile(p: string): string {
   } catch {
     throw new UserError(`cannot read ${p}: permission denied`);
   }
-  return p;
+  if (stat.isCharacterDevice() && isTerminal(p)) {
+    throw new UserError(`${p} is a terminal, not audio`, { hint: 'pipe a file in: cat talk.mp3 | qwen3asr -' });
+  }
+  return stat.isFile() ? 'file' : 'pipe';
+}
+
+/** /dev/stdin and its aliases: this process's own stdin, which may be a socket no path can reopen. */
+function isOwnStdin(p: string): boolean {
+  return ['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0'].includes(p) && process.platform !== 'win32';
+}
+
+function isTerminal(p: string): boolean {
+  try {
+    const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+    try {
+      return tty.isatty(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** How long a named pipe may wait for its writer (QWEN3ASR_PIPE_WAIT_SECONDS, default 30). */
+function pipeWaitMs(): number {
+  const s = Number(process.env.QWEN3ASR_PIPE_WAIT_SECONDS);
+  return (Number.isFinite(s) && s > 0 ? s : 30) * 1000;
+}
+
+/**
+ * Opens a pipe for reading. Opening a named FIFO waits until something opens it for writing; if
+ * nothing does (its writer already came and went), the wait ends after pipeWaitMs with one line
+ * instead of a hang. The open blocks a libuv thread, so giving up opens the FIFO for writing for a
+ * moment: that lets the pending open finish, and the process can exit.
+ */
+async function openPipe(p: string): Promise<Readable> {
+  const opening = fs.promises.open(p, 'r');
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => {};
+  const gaveUp = new Promise<'timeout' | 'interrupted'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), pipeWaitMs());
+    onAbort = () => resolve('interrupted');
+    interruptSignal.addEventListener('abort', onAbort, { once: true });
+  });
+  const first = await Promise.race([opening, gaveUp]).finally(() => {
+    clearTimeout(timer);
+    interruptSignal.removeEventListener('abort', onAbort);
+  });
+  if (typeof first !== 'string') return first.createReadStream();
+  try {
+    fs.closeSync(fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+  } catch {
+    // the writer arrived meanwhile, or the pipe is gone: the open ends either way
+  }
+  await (await opening.catch(() => null))?.close();
+  if (first === 'interrupted') throw interruption();
+  throw new UserError(`${p} is a pipe that nothing wrote to within ${Math.round(pipeWaitMs() / 1000)} s`, {
+    hint: 'start the program that writes to it first, or give a file (QWEN3ASR_PIPE_WAIT_SECONDS sets the wait)',
+  });
 }
 
 function readHead(p: string): Uint8Array {

@@ -3,10 +3,21 @@ import type { Format } from '../writers/index.js';
 import { STDIN } from '../audio/decode.js';
 import { UsageError, UserError } from '../errors.js';
 
-/** Where each format of one input goes: `<dir>/<input name without extension>.<format>`. */
+/** /dev/stdin, /dev/fd/63 (a shell's `<(…)`), /proc/self/fd/N: read like stdin, named for it. */
+function isStreamPath(input: string): boolean {
+  return /^\/(dev|proc)\//.test(input);
+}
+
+/**
+ * Where each format of one input goes: `<dir>/<input name without extension>.<format>`. stdin and
+ * the /dev or /proc paths of pipes have no folder of their own: their outputs go to the current
+ * one, named `stdin` (or `pipe-N` for /dev/fd/N).
+ */
 export function outputPathsFor(input: string, formats: readonly Format[], outputDir: string | null): Map<Format, string> {
-  const stem = input === STDIN ? 'stdin' : path.parse(input).name;
-  const dir = outputDir ?? (input === STDIN ? '.' : path.dirname(input));
+  const stream = input === STDIN || isStreamPath(input);
+  const base = path.parse(input).name;
+  const stem = input === STDIN || base === 'stdin' || input.endsWith('/fd/0') ? 'stdin' : stream ? `pipe-${base}` : base;
+  const dir = outputDir ?? (stream ? '.' : path.dirname(input));
   return new Map(formats.map((f) => [f, path.join(dir, `${stem}.${f}`)]));
 }
 
