@@ -42,6 +42,30 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/**
+ * Most back-to-back repeats of any 1–8-word phrase in the text (an independent count, not the
+ * guards' own code): real speech says a word at most 4 times in a row, a phrase 3.
+ */
+function longestRun(text: string): number {
+  const words = text.toLowerCase().match(/[a-z']+/g) ?? [];
+  let most = 1;
+  for (let n = 1; n <= 8; n++) {
+    for (let i = 0; i + n <= words.length; i++) {
+      let k = 1;
+      while (i + (k + 1) * n <= words.length && words.slice(i + k * n, i + (k + 1) * n).join(' ') === words.slice(i, i + n).join(' ')) k++;
+      // one word may come 4 times ("no no no no"); count that as a phrase's 3
+      most = Math.max(most, n === 1 ? k - 1 : k);
+    }
+  }
+  return most;
+}
+
+function isSubsequence(part: readonly string[], whole: readonly string[]): boolean {
+  let i = 0;
+  for (const w of whole) if (i < part.length && part[i] === w) i++;
+  return i === part.length;
+}
+
 const modelArgs = (m: SyntheticModel) => ['--model', m.text, '--mmproj', m.mmproj, '--threads', '2'];
 
 describe('quality guards end to end', () => {
@@ -65,18 +89,34 @@ describe('quality guards end to end', () => {
         expect(a.flags.length).toBeGreaterThan(0);
         expect(a.text).toMatch(/again and/);
       }
-      // The kept text is the chosen candidate's, whole.
-      expect(w.text).toBe(g.attempts[g.kept].text);
+      // The kept text is the chosen candidate's with its loops cut (when its flags came from a
+      // loop): shorter, what is left of it in order, and the record says how many words went.
+      const raw: string = g.attempts[g.kept].text;
       expect(w.text.length).toBeGreaterThan(0);
+      if (g.collapsedUnits === undefined) {
+        expect(w.text).toBe(raw);
+      } else {
+        expect(g.collapsedUnits).toBeGreaterThan(0);
+        expect(w.text.length).toBeLessThan(raw.length);
+        expect(isSubsequence(w.text.split(' '), raw.split(' '))).toBe(true);
+      }
+      expect(longestRun(w.text)).toBeLessThanOrEqual(3);
     }
     // The summary counts the flagged windows, on stderr and in --json.
     const n = json.windows.length;
-    expect(r.stderr).toContain(`quality guards flagged ${n} of ${n} windows: 0 repaired, ${n} marked`);
+    const cut = json.windows.filter((w: { guard: { collapsedUnits?: number } }) => w.guard.collapsedUnits).length;
+    expect(cut).toBeGreaterThan(0);
+    expect(r.stderr).toContain(`quality guards flagged ${n} of ${n} windows: 0 repaired, ${n} marked (kept as the best of their retries, loops cut from ${cut})`);
     expect(r.stderr).toMatch(/warning: .*repetition/);
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ flaggedWindows: n, markedWindows: n, failed: 0 });
-    expect(summary.files[0].guard).toEqual({ windows: n, flagged: n, repaired: 0, marked: n });
-    expect(fs.readFileSync(path.join(out, 'talk.srt'), 'utf8')).toMatch(/again and/);
+    expect(summary).toMatchObject({ flaggedWindows: n, markedWindows: n, collapsedWindows: cut, failed: 0 });
+    expect(summary.files[0].guard).toEqual({ windows: n, flagged: n, repaired: 0, marked: n, collapsed: cut });
+    // No loop reaches the subtitles: the phrase stays, at most three times in a row (the
+    // detector's limit for a phrase), in every cue and across the whole file.
+    const srt = fs.readFileSync(path.join(out, 'talk.srt'), 'utf8');
+    expect(srt).toMatch(/again and/);
+    const spoken = srt.split('\n').filter((l) => /[a-z]/i.test(l) && !l.includes('-->')).join(' ');
+    expect(longestRun(spoken)).toBeLessThanOrEqual(3);
   });
 
   it('--no-guard makes one decode per window and records nothing', async () => {

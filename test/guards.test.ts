@@ -9,7 +9,6 @@ import {
   compressionRatio,
   findLoop,
   longestContextRun,
-  nonLoopingUnits,
   weightedLetters,
   type CheckPolicy,
   type FlagKind,
@@ -17,6 +16,7 @@ import {
 import { bestAttempt, nextStep, resumeLadder, runLadder, type Attempt, type Candidate, type DecodeSettings, type LadderConfig } from '../src/guards/ladder.js';
 import { joinHalves, splitWindow } from '../src/guards/split.js';
 import { joinTexts } from '../src/text/scripts.js';
+import { collapseLoops, nonLoopingUnits } from '../src/guards/collapse.js';
 import { textUnits } from '../src/guards/units.js';
 import { parseLanguagePolicy } from '../src/runner/languages.js';
 import { parseOutput } from '../src/runner/parse-output.js';
@@ -80,6 +80,18 @@ describe('repetition loops', () => {
     const sentence = 'the committee will meet again next week to discuss the budget for the new school building. ';
     expect(findLoop(sentence.repeat(4))).toBeNull();
     expect(kinds(sentence.repeat(4), 20)).toEqual(['compression']);
+  });
+
+  it('collapses loops in what is written: each unit kept as often as speech repeats it', () => {
+    expect(collapseLoops(`${'hello '.repeat(80)}there.`)).toEqual({ text: 'hello hello hello hello there.', removed: 76 });
+    expect(collapseLoops('I know, I know, I know, I know, I know.')).toEqual({ text: 'I know, I know, I know.', removed: 4 });
+    expect(collapseLoops('again and '.repeat(20).trim()).text).toBe('again and again and again and');
+    // CJK: a 2-character word 4 times, laughter 8 times; the punctuation after the loop stays
+    expect(collapseLoops(`${'谢谢'.repeat(30)}。`).text).toBe('谢谢谢谢谢谢谢谢。');
+    expect(collapseLoops(`哈${'哈'.repeat(40)}！`).text).toBe(`${'哈'.repeat(8)}！`);
+    // nothing to cut: the text as it was
+    expect(collapseLoops(CLEAN_EN)).toEqual({ text: CLEAN_EN, removed: 0 });
+    expect(collapseLoops('no no no no, never.')).toEqual({ text: 'no no no no, never.', removed: 0 });
   });
 
   it('counts loops out of the useful text', () => {
@@ -244,7 +256,10 @@ describe('repair ladder', () => {
     const r = await runLadder(d.decode, config({ canSplit: false }));
     expect(r.report.attempts.map((a) => a.step)).toEqual(['initial', 'repetition-control']);
     expect(r.report.outcome).toBe('marked');
-    expect(r.kept.text).toBe(LOOP_EN);
+    // written with its loop cut; the raw decode stays in the record
+    expect(r.kept.text).toBe('So the next thing is the the the the');
+    expect(r.report.attempts[r.report.kept].text).toBe(LOOP_EN);
+    expect(r.report.collapsed).toBe(LOOP_EN.split(' ').length - 'So the next thing is the the the the'.split(' ').length);
   });
 
   it('records a retry whose model call failed and goes on', async () => {

@@ -100,22 +100,6 @@ function sameRun(u: readonly string[], a: number, b: number, n: number): boolean
   return true;
 }
 
-/**
- * Units left once every loop is cut to the repeats speech allows: the measure of "useful text"
- * for ranking candidates that all failed.
- */
-export function nonLoopingUnits(text: string): number {
-  let units = textUnits(text);
-  for (let guard = 0; guard < 50; guard++) {
-    const loop = findLoopInUnits(units);
-    if (!loop) break;
-    const cjk = units[loop.at].cjk;
-    const keep = maxRepeats(loop.n, cjk);
-    units = [...units.slice(0, loop.at + keep * loop.n), ...units.slice(loop.at + loop.repeats * loop.n)];
-  }
-  return units.length;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Compression ratio
 

@@ -10,13 +10,14 @@
  * something (no context to drop, no other language to force, a window too short to split: it
  * is skipped). When every step fails, the best candidate is kept and the window marked: the
  * fewest/least severe flags, then the most text once loops are cut to what speech allows,
- * then the earliest. The text is kept as decoded; nothing is cut.
+ * then the earliest. Its loops are collapsed (./collapse.ts); the raw decode stays in the record.
  *
  * `nextStep` holds the decisions and is pure; `runLadder` drives it with any decode function
  * (the subprocess runner in production, scripted answers in the unit tests).
  */
 import type { RepetitionControl } from '../runner/sampler.js';
-import { checkCandidate, nonLoopingUnits, severity, type CheckPolicy, type Flag, type FlagKind } from './detect.js';
+import { checkCandidate, severity, type CheckPolicy, type Flag, type FlagKind } from './detect.js';
+import { collapseLoops, nonLoopingUnits } from './collapse.js';
 
 export type Step = 'initial' | 'repetition-control' | 'split' | 'drop-context' | 'force-language';
 
@@ -61,6 +62,8 @@ export interface GuardReport {
   readonly outcome: Outcome;
   /** Index in attempts of the decode whose text is kept (0 for a clean window). */
   readonly kept: number;
+  /** Marked windows only: units taken out of the kept decode's loops (its raw text is attempts[kept].text). */
+  readonly collapsed?: number;
 }
 
 export interface LadderConfig {
@@ -217,8 +220,10 @@ async function climb(decode: Decode, config: LadderConfig, attempts: Attempt[]):
   }
   const kept = bestAttempt(attempts);
   const a = attempts[kept];
+  // what nothing repaired is not written as it looped: each loop is cut to what speech allows
+  const collapsed = collapseLoops(a.text);
   return {
-    kept: { language: a.language, text: a.text, stop: a.stop, tokens: a.tokens },
-    report: { flags: initial.flags, attempts, outcome: 'marked', kept },
+    kept: { language: a.language, text: collapsed.removed > 0 ? collapsed.text : a.text, stop: a.stop, tokens: a.tokens },
+    report: { flags: initial.flags, attempts, outcome: 'marked', kept, ...(collapsed.removed > 0 ? { collapsed: collapsed.removed } : {}) },
   };
 }

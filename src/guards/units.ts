@@ -17,25 +17,30 @@ export interface Unit {
   readonly text: string;
   /** True for a character of a script written without spaces. */
   readonly cjk: boolean;
+  /** Where the unit is in the NFC form of the text: [start, end) in UTF-16 code units. */
+  readonly start: number;
+  readonly end: number;
 }
 
 /** One unspaced character (with its combining marks), or a word of other letters, digits and apostrophes. */
 const UNIT = new RegExp(`[${UNSPACED_CLASS}]\\p{M}*|(?:(?![${UNSPACED_CLASS}])[\\p{L}\\p{M}\\p{N}'’])+`, 'gu');
 
-/** The units of a text, in order. */
+/** The units of a text, in order (positions refer to `text.normalize('NFC')`). */
 export function textUnits(text: string): Unit[] {
   const out: Unit[] = [];
   for (const m of text.normalize('NFC').matchAll(UNIT)) {
     const raw = m[0];
+    const start = m.index;
+    const end = start + raw.length;
     const cjk = hasUnspaced(raw);
     if (cjk) {
-      out.push({ text: raw, cjk: true });
+      out.push({ text: raw, cjk: true, start, end });
       continue;
     }
     // A word glued to unspaced characters (e.g. "AI模型") is split by the regex already; strip
     // apostrophes at the edges ('quoted').
     const t = raw.replace(/^['’]+|['’]+$/gu, '').toLocaleLowerCase();
-    if (t) out.push({ text: t, cjk: false });
+    if (t) out.push({ text: t, cjk: false, start, end });
   }
   return out;
 }

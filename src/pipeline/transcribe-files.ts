@@ -51,6 +51,8 @@ export interface GuardCounts {
   readonly flagged: number;
   readonly repaired: number;
   readonly marked: number;
+  /** Marked windows whose loops were cut from what is written. */
+  readonly collapsed: number;
 }
 
 type FileOutcome =
@@ -109,7 +111,8 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
         for (const p of meanwhile) log.info(`${p} appeared meanwhile (another run?): kept; --force overwrites`);
         const guard = guardCounts(transcript);
         if (guard.flagged > 0) {
-          log.info(`${input}: quality guards flagged ${guard.flagged} of ${guard.windows} windows: ${guard.repaired} repaired, ${guard.marked} marked (kept as the best of their retries)`);
+          const cut = guard.collapsed > 0 ? `, loops cut from ${guard.collapsed}` : '';
+          log.info(`${input}: quality guards flagged ${guard.flagged} of ${guard.windows} windows: ${guard.repaired} repaired, ${guard.marked} marked (kept as the best of their retries${cut})`);
         }
         if (targets && written.length === 0) outcomes.push({ input, status: 'skipped', reason: 'outputs written meanwhile by another run' });
         else outcomes.push({ input, status: 'done', seconds, outputs: written, guard });
@@ -191,7 +194,8 @@ export function guardCounts(t: Transcript): GuardCounts {
   const outcomes = t.windows.map((w) => w.guard?.outcome ?? 'clean');
   const repaired = outcomes.filter((o) => o === 'repaired').length;
   const marked = outcomes.filter((o) => o === 'marked').length;
-  return { windows: t.windows.length, flagged: repaired + marked, repaired, marked };
+  const collapsed = t.windows.filter((w) => (w.guard?.collapsed ?? 0) > 0).length;
+  return { windows: t.windows.length, flagged: repaired + marked, repaired, marked, collapsed };
 }
 
 function formatSeconds(seconds: number): string {
@@ -208,5 +212,6 @@ function summary(outcomes: FileOutcome[], wallMs: number) {
     failed: outcomes.filter((o) => o.status === 'failed').length,
     flaggedWindows: outcomes.reduce((s, o) => s + ('guard' in o ? o.guard.flagged : 0), 0),
     markedWindows: outcomes.reduce((s, o) => s + ('guard' in o ? o.guard.marked : 0), 0),
+    collapsedWindows: outcomes.reduce((s, o) => s + ('guard' in o ? o.guard.collapsed : 0), 0),
   };
 }

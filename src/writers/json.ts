@@ -50,5 +50,7 @@ function guardJson(g: GuardReport) {
     })),
     outcome: g.outcome,
     kept: g.kept,
+    // the window's text is the kept decode with its loops cut; attempts[kept].text is as decoded
+    ...(g.collapsed ? { collapsedUnits: g.collapsed } : {}),
   };
 }
