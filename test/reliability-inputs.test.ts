@@ -353,6 +353,84 @@ describe('where outputs go: -o FILE, and stdout that cannot be written', () => {
   }
 });
 
+describe('reruns know their input: finished means written by qwen3asr for this input, unchanged', () => {
+  const quieter = () => talk.map((x) => x * 0.5);
+  const json = (p: string) => JSON.parse(fs.readFileSync(p, 'utf8'));
+
+  it('another input with the same output name is not skipped nor overwritten: one line, exit 1; --force replaces', async () => {
+    const d1 = file(path.join('same-name', 'd1', '01.wav'), floatWavBytes(talk));
+    const d2 = file(path.join('same-name', 'd2', '01.wav'), floatWavBytes(quieter()));
+    const out = path.join(tmp, 'same-name', 'out');
+    expect((await run([d1, '-f', 'json,txt', '-o', out, ...modelArgs()], { env })).code).toBe(0);
+    const before = fs.readFileSync(path.join(out, '01.json'), 'utf8');
+    const r = await run([d2, '-f', 'json,txt', '-o', out, ...modelArgs()], { env });
+    expect(r.code).toBe(1);
+    expectOneLine(r, `qwen3asr: ${path.join(out, '01.json')} holds the transcript of ${fs.realpathSync(d1)} — choose another output folder with -o, or --force to replace it`);
+    expect(fs.readFileSync(path.join(out, '01.json'), 'utf8')).toBe(before);
+    const forced = await run([d2, '-f', 'json,txt', '-o', out, '--force', ...modelArgs()], { env });
+    expect(forced.code).toBe(0);
+    expect(json(path.join(out, '01.json')).input).toBe(d2);
+    await expectClean(forced, tmp);
+  });
+
+  it('an input changed since its outputs were written (same path) is transcribed again', async () => {
+    const input = file(path.join('changed', 'talk.wav'), floatWavBytes(talk));
+    expect((await run([input, '-f', 'json', ...modelArgs()], { env })).code).toBe(0);
+    const first = json(path.join(tmp, 'changed', 'talk.json'));
+    fs.writeFileSync(input, floatWavBytes(talk.subarray(0, Math.floor(talk.length / 2))));
+    const r = await run([input, '-f', 'json', ...modelArgs()], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/wrote .*talk\.json/);
+    expect(json(path.join(tmp, 'changed', 'talk.json')).duration).toBeLessThan(first.duration * 0.6);
+  });
+
+  it('an srt from another tool beside our txt is kept and said so; a folder named talk.srt is one line', async () => {
+    const input = file(path.join('foreign', 'talk.wav'), floatWavBytes(talk));
+    const srt = path.join(tmp, 'foreign', 'talk.srt');
+    fs.writeFileSync(srt, '1\n00:00:00,000 --> 00:00:01,000\nfrom another tool\n');
+    const r = await run([input, '-f', 'txt,srt', ...modelArgs()], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`qwen3asr: warning: ${srt} was not written by qwen3asr for ${input} (another tool's, or edited since): kept; --force replaces it`);
+    expect(fs.readFileSync(srt, 'utf8')).toMatch(/from another tool/);
+    expect(fs.readFileSync(path.join(tmp, 'foreign', 'talk.txt'), 'utf8')).toMatch(/Hello world\./);
+    const again = await run([input, '-f', 'txt,srt', ...modelArgs()], { env });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/talk\.srt was not written by qwen3asr .* kept/);
+    expect(again.stderr).toMatch(/skipped, its outputs exist/);
+
+    const folder = file(path.join('in-the-way', 'talk.wav'), floatWavBytes(talk));
+    fs.mkdirSync(path.join(tmp, 'in-the-way', 'talk.srt'));
+    const blocked = await run([folder, '-f', 'srt', ...modelArgs()], { env });
+    expect(blocked.code).toBe(1);
+    expectOneLine(blocked, `qwen3asr: ${path.join(tmp, 'in-the-way', 'talk.srt')} is in the way: it is not a file — move it away, or choose another output folder with -o`);
+    await expectClean(blocked, tmp);
+  });
+
+  it('stdin is known by its bytes: the same audio again is skipped, other audio is not silently skipped', async () => {
+    const out = path.join(tmp, 'stdin-rerun');
+    const first = await run(['-', '-f', 'txt', '-o', out, ...modelArgs()], { env, input: floatWavBytes(talk) });
+    expect(first.code).toBe(0);
+    const same = await run(['-', '-f', 'txt', '-o', out, ...modelArgs()], { env, input: floatWavBytes(talk) });
+    expect(same.code).toBe(0);
+    expect(same.stderr).toMatch(/stdin: skipped, its outputs exist \(the same audio as before\)/);
+    const other = await run(['-', '-f', 'txt', '-o', out, ...modelArgs()], { env, input: floatWavBytes(quieter()) });
+    expect(other.code).toBe(1);
+    expectOneLine(other, `qwen3asr: ${path.join(out, 'stdin.txt')} holds the transcript of stdin or a pipe (other bytes) — choose another output folder with -o, or --force to replace it`);
+    await expectClean(other, tmp);
+  });
+
+  it('an output that would be the input itself is a usage error, --force or not; the input is intact', async () => {
+    const input = file(path.join('self', 'talk.srt'), floatWavBytes(talk)); // audio with a subtitle's name
+    const bytes = fs.readFileSync(input);
+    for (const extra of [[], ['--force']]) {
+      const r = await run([input, '-f', 'srt', ...extra, ...modelArgs()], { env });
+      expect(r.code).toBe(2);
+      expectOneLine(r, `qwen3asr: the output ${input} would overwrite the input ${input} — choose another output folder or name with -o`);
+    }
+    expect(fs.readFileSync(input).equals(bytes)).toBe(true);
+  });
+});
+
 describe('samples that are not numbers', () => {
   for (const [how, extra] of decoders) {
     it(`NaN and ±Inf in a float WAV are silence, said in one line with their count (${how})`, async () => {

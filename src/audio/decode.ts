@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import tty from 'node:tty';
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
 import type { Audio } from './audio.js';
 import { decodeWav, decodeWavFile, looksLikeWav } from './wav.js';
 import { decodeWithFfmpeg, EmptyStreamError, findFfmpeg, FfmpegDecodeError, FFMPEG_DISABLED } from './ffmpeg.js';
@@ -20,33 +21,60 @@ export const STDIN = '-';
  * a temp file): withDecodedInput does.
  */
 export async function decodeInput(input: string, ffmpegOption: string | null): Promise<Audio> {
-  const audio = await decodeAny(input, ffmpegOption);
+  return (await decodeSource(input, ffmpegOption)).audio;
+}
+
+/** What was read: a file (it can be read again), or a stream, known by the hash of its bytes. */
+export type InputSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'stream'; readonly sha256: string };
+
+async function decodeSource(input: string, ffmpegOption: string | null): Promise<{ audio: Audio; source: InputSource }> {
+  const { audio, source } = await decodeAny(input, ffmpegOption);
   // A header with no samples after it (a recording that never started) is as empty as 0 bytes.
   if (audio.length === 0) {
     audio.close();
     throw new UserError(`${input === STDIN ? 'stdin' : input} holds no audio (0 samples)`, { hint: 'give a file that contains audio' });
   }
-  return audio;
+  return { audio, source };
 }
 
 /** decodeInput, then `fn` on the audio, which is closed afterwards whatever happens. */
-export async function withDecodedInput<T>(input: string, ffmpegOption: string | null, fn: (audio: Audio) => Promise<T>): Promise<T> {
-  const audio = await decodeInput(input, ffmpegOption);
+export async function withDecodedInput<T>(input: string, ffmpegOption: string | null, fn: (audio: Audio, source: InputSource) => Promise<T>): Promise<T> {
+  const { audio, source } = await decodeSource(input, ffmpegOption);
   try {
-    return await fn(audio);
+    return await fn(audio, source);
   } finally {
     audio.close();
   }
 }
 
-async function decodeAny(input: string, ffmpegOption: string | null): Promise<Audio> {
+/** Passes a stream through, hashing what goes by (the identity of stdin or a pipe, for reruns). */
+function hashing(stream: Readable): { stream: Readable; sha256: () => string } {
+  const hash = createHash('sha256');
+  const through = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  stream.on('error', (err) => through.destroy(err));
+  stream.pipe(through);
+  // the reader may stop early (ffmpeg is done, or failed): the source then no longer feeds it
+  through.on('close', () => stream.unpipe(through));
+  let digest: string | null = null;
+  return { stream: through, sha256: () => (digest ??= hash.digest('hex')) };
+}
+
+async function decodeAny(input: string, ffmpegOption: string | null): Promise<{ audio: Audio; source: InputSource }> {
   const name = input === STDIN ? 'stdin' : input;
   const empty = () => new UserError(`${name} is empty (0 bytes)`, { hint: 'give a file that contains audio' });
   const kind = input === STDIN || isOwnStdin(input) ? 'stdin' : checkReadableInput(input);
   const file = kind === 'file' ? input : null;
   // A pipe (a named FIFO, `<(…)`, /dev/fd/N) is read once, as it arrives, like stdin: its first
   // bytes cannot be looked at and then read again.
-  const stream = kind === 'stdin' ? openStdin() : kind === 'pipe' ? await openPipe(input) : null;
+  const opened = kind === 'stdin' ? openStdin() : kind === 'pipe' ? await openPipe(input) : null;
+  const hashed = opened !== null ? hashing(opened) : null;
+  const stream = hashed?.stream ?? null;
+  const source = (): InputSource => (hashed !== null ? { kind: 'stream', sha256: hashed.sha256() } : { kind: 'file', path: file! });
   // A file's first bytes: an empty file is said so plainly, and without ffmpeg they tell a WAV.
   const fileHead = file !== null ? readHead(file) : null;
   if (fileHead?.length === 0) throw empty();
@@ -54,7 +82,8 @@ async function decodeAny(input: string, ffmpegOption: string | null): Promise<Au
   if (ffmpeg) {
     try {
       // stdin goes to ffmpeg as it arrives: a video piped in is never held whole in memory.
-      return await decodeWithFfmpeg(ffmpeg, file !== null ? { path: file } : { stream: stream! });
+      const audio = await decodeWithFfmpeg(ffmpeg, file !== null ? { path: file } : { stream: stream! });
+      return { audio, source: source() };
     } catch (err) {
       if (err instanceof EmptyStreamError) throw empty();
       if (err instanceof FfmpegDecodeError) throw new UserError(`cannot decode ${name}: ${err.message}`, { cause: err });
@@ -67,7 +96,7 @@ async function decodeAny(input: string, ffmpegOption: string | null): Promise<Au
   if (head.length === 0) throw empty();
   if (looksLikeWav(head)) {
     try {
-      return bytes !== null ? decodeWav(bytes) : decodeWavFile(file!);
+      return { audio: bytes !== null ? decodeWav(bytes) : decodeWavFile(file!), source: source() };
     } catch (err) {
       throw new UserError(`cannot decode ${name}: not a valid WAV file (${(err as Error).message})`, {
         hint: 'check the file, or install ffmpeg, which reads damaged files more leniently',

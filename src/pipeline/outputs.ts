@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Format } from '../writers/index.js';
 import { STDIN } from '../audio/decode.js';
@@ -49,5 +50,30 @@ export function checkOutputNames(paths: Iterable<string>): void {
         hint: 'rename the input, or name the output with -o FILE',
       });
     }
+  }
+}
+
+/** No output may be one of the inputs (`qwen3asr talk.srt` where talk.srt is audio, or a hard link): --force or not. */
+export function checkNoInputOverwritten(inputs: readonly string[], targets: readonly string[]): void {
+  const ids = new Map<string, string>();
+  for (const input of inputs) {
+    const st = input === STDIN ? undefined : statOrNull(input);
+    if (st?.isFile()) ids.set(`${st.dev}:${st.ino}`, input);
+  }
+  for (const t of targets) {
+    const st = statOrNull(t);
+    const input = st ? ids.get(`${st.dev}:${st.ino}`) : undefined;
+    if (input !== undefined) {
+      throw new UsageError(`the output ${t} would overwrite the input ${input}`, 'choose another output folder or name with -o');
+    }
+  }
+}
+
+/** A path's stat, or null where there is nothing to stat (missing, a link loop, no permission): decoding says why. */
+function statOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return null;
   }
 }

@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { render, type Format, type Transcript } from '../writers/index.js';
 import { ensureOutputDir, writeFileAtomic } from '../writers/output-file.js';
-import { withDecodedInput } from '../audio/decode.js';
+import { STDIN, withDecodedInput } from '../audio/decode.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
-import { checkDistinctOutputs, checkOutputNames, outputPathsFor } from './outputs.js';
+import { checkDistinctOutputs, checkNoInputOverwritten, checkOutputNames, outputPathsFor } from './outputs.js';
 import { createTranscriber, type Transcriber } from './transcriber.js';
-import { createLog, type LogLevel } from '../util/log.js';
+import { createLog, type Log, type LogLevel } from '../util/log.js';
+import { fileIdentity, identityOf, outputStates, planOutputs, recordedInput, sha256, writeRecord, type InputIdentity, type OutputPlan } from './output-record.js';
 import type { RunnerKind } from '../runner/runner.js';
 
 /** Where outputs go: stdout (one format), a folder (null: beside each input), or one named file (one input, one format). */
@@ -71,7 +72,9 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   const log = createLog(options.log);
   const outputDir = options.output.kind === 'files' ? options.output.dir : null;
   if (options.output.kind === 'files') checkDistinctOutputs(options.inputs, options.formats, outputDir);
-  checkOutputNames(options.inputs.flatMap((input) => [...(targetsFor(input, options)?.values() ?? [])]));
+  const allTargets = options.inputs.flatMap((input) => [...(targetsFor(input, options)?.values() ?? [])]);
+  checkOutputNames(allTargets);
+  checkNoInputOverwritten(options.inputs, allTargets);
   const started = Date.now();
   // Started by the first file, inside a callback: `as` keeps TS from narrowing it to null here.
   let transcriber = null as Transcriber | null;
@@ -80,44 +83,17 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   // An output folder that cannot be written is found before hours of transcription, not after.
   if (outputDir !== null) ensureOutputDir(outputDir);
 
+  // The model starts with the first file that needs it; a model or build that fails is no fault
+  // of that file: it would fail every file alike, so it stops the run.
+  const model = async () => (transcriber ??= await createTranscriber(options, log));
   try {
     for (const [i, input] of options.inputs.entries()) {
       throwIfInterrupted();
-      const targets = targetsFor(input, options);
-      if (targets && !options.force && [...targets.values()].every((p) => fs.existsSync(p))) {
-        log.info(`${input}: skipped, its outputs exist (--force redoes them)`);
-        outcomes.push({ input, status: 'skipped', reason: 'outputs exist' });
-        continue;
-      }
-      const before = new Set(targets ? [...targets.values()].filter((p) => fs.existsSync(p)) : []);
-      let settingUp = false;
       try {
-        if (targets && outputDir === null) ensureOutputDir(path.dirname([...targets.values()][0]));
-        const transcript = await withDecodedInput(input, options.ffmpeg, async (audio) => {
-          if (audio.repaired > 0) {
-            log.warn(`${input}: ${audio.repaired} ${audio.repaired === 1 ? 'sample was' : 'samples were'} not a number (NaN or infinite): transcribed as silence`);
-          }
-          if (!transcriber) {
-            // A model or build that fails is no fault of this file: it would fail every file alike.
-            settingUp = true;
-            transcriber = await createTranscriber(options, log);
-            settingUp = false;
-          }
-          return transcriber.transcribe(audio, input);
-        });
-        const { written, meanwhile } = writeOutputs(transcript, options, targets, before);
-        const seconds = transcript.durationSeconds;
-        for (const p of written) log.info(`wrote ${p}`);
-        for (const p of meanwhile) log.info(`${p} appeared meanwhile (another run?): kept; --force overwrites`);
-        const guard = guardCounts(transcript);
-        if (guard.flagged > 0) {
-          const cut = guard.collapsed > 0 ? `, loops cut from ${guard.collapsed}` : '';
-          log.info(`${input}: quality guards flagged ${guard.flagged} of ${guard.windows} windows: ${guard.repaired} repaired, ${guard.marked} marked (kept as the best of their retries${cut})`);
-        }
-        if (targets && written.length === 0) outcomes.push({ input, status: 'skipped', reason: 'outputs written meanwhile by another run' });
-        else outcomes.push({ input, status: 'done', seconds, outputs: written, guard });
+        outcomes.push(await transcribeOne(input, options, log, model));
       } catch (err) {
-        if (settingUp || err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) throw err;
+        if (err instanceof ModelSetupError) throw err.reason;
+        if (err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) throw err;
         log.error(`${input}: ${formatUserError(err)}`);
         outcomes.push({ input, status: 'failed', error: formatUserError(err) });
         if (options.failFast) {
@@ -161,34 +137,102 @@ function targetsFor(input: string, options: TranscribeOptions): Map<Format, stri
   }
 }
 
-/**
- * Writes each output atomically. Without --force an output that exists by now (another run on
- * the same files finished first) is kept: both runs end well, with one complete file.
- */
-function writeOutputs(t: Transcript, options: TranscribeOptions, targets: Map<Format, string> | null, before: ReadonlySet<string>): { written: string[]; meanwhile: string[] } {
-  const written: string[] = [];
-  const meanwhile: string[] = [];
-  if (targets === null) {
-    process.stdout.write(render(options.formats[0], t));
-    return { written, meanwhile };
+/** Wraps a failure to start the model, so the batch loop stops the run instead of skipping the file. */
+class ModelSetupError extends Error {
+  constructor(readonly reason: unknown) {
+    super('model setup failed');
   }
-  for (const [format, dest] of targets) {
-    if (!options.force && fs.existsSync(dest)) {
-      if (!before.has(dest)) meanwhile.push(dest); // else done by an earlier run: kept
-      continue;
+}
+
+/**
+ * One input: decide from its outputs' record whether there is anything to do (finished inputs
+ * are skipped before decoding; stdin and pipes, known only by their bytes, once decoded), then
+ * transcribe, write what the plan says, and record what was written.
+ */
+async function transcribeOne(input: string, options: TranscribeOptions, log: Log, model: () => Promise<Transcriber>): Promise<FileOutcome> {
+  const targets = targetsFor(input, options);
+  const name = input === STDIN ? 'stdin' : input;
+  const plan = (identity: InputIdentity | null): OutputPlan | null => {
+    if (!targets) return null;
+    const states = outputStates(targets, identity);
+    const p = planOutputs(states, options.force, () => recordedInput([...targets.values()][0]));
+    if (p.conflict) throw new UserError(p.conflict.message, { hint: p.conflict.hint });
+    return p;
+  };
+  const skipped = (p: OutputPlan, why: string): FileOutcome => {
+    for (const f of p.foreign) log.warn(`${f} was not written by qwen3asr for ${name} (another tool's, or edited since): kept; --force replaces it`);
+    log.info(`${name}: skipped, ${why} (--force redoes them)`);
+    return { input, status: 'skipped', reason: 'outputs exist' };
+  };
+  let identity = fileIdentity(input);
+  const early = identity !== null ? plan(identity) : null;
+  if (early && early.write.size === 0) return skipped(early, 'its outputs exist');
+  // a folder that cannot be written is found before the transcription, not after it
+  if (targets) ensureOutputDir(path.dirname([...targets.values()][0]));
+
+  let final = early;
+  const transcript = await withDecodedInput(input, options.ffmpeg, async (audio, source) => {
+    if (identity === null) {
+      identity = identityOf(source);
+      final = plan(identity);
+      if (final && final.write.size === 0) return null; // the same bytes as the run that wrote them
     }
+    if (audio.repaired > 0) {
+      log.warn(`${name}: ${audio.repaired} ${audio.repaired === 1 ? 'sample was' : 'samples were'} not a number (NaN or infinite): transcribed as silence`);
+    }
+    const t = await model().catch((err: unknown) => {
+      throw new ModelSetupError(err);
+    });
+    return t.transcribe(audio, input);
+  });
+  if (transcript === null) return skipped(final!, 'its outputs exist (the same audio as before)');
+
+  if (!targets || !final) {
+    process.stdout.write(render(options.formats[0], transcript));
+    return { input, status: 'done', seconds: transcript.durationSeconds, outputs: [], guard: reportGuards(input, transcript, log) };
+  }
+  const { written, meanwhile } = writeOutputs(transcript, targets, final.write);
+  for (const p of written.keys()) log.info(`wrote ${p}`);
+  for (const p of meanwhile) log.info(`${p} appeared meanwhile (another run?): kept; --force overwrites`);
+  for (const f of final.foreign) log.warn(`${f} was not written by qwen3asr for ${name} (another tool's, or edited since): kept; --force replaces it`);
+  writeRecord(targets, identity!, written);
+  const guard = reportGuards(input, transcript, log);
+  if (written.size === 0) return { input, status: 'skipped', reason: 'outputs written meanwhile by another run' };
+  return { input, status: 'done', seconds: transcript.durationSeconds, outputs: [...written.keys()], guard };
+}
+
+function reportGuards(input: string, transcript: Transcript, log: Log): GuardCounts {
+  const guard = guardCounts(transcript);
+  if (guard.flagged > 0) {
+    const cut = guard.collapsed > 0 ? `, loops cut from ${guard.collapsed}` : '';
+    log.info(`${input}: quality guards flagged ${guard.flagged} of ${guard.windows} windows: ${guard.repaired} repaired, ${guard.marked} marked (kept as the best of their retries${cut})`);
+  }
+  return guard;
+}
+
+/**
+ * Writes each planned output atomically; returns what was written (path → sha256 of its bytes).
+ * An output that did not exist when planned but does by now (another run on the same files
+ * finished first) is kept: both runs end well, with one complete file.
+ */
+function writeOutputs(t: Transcript, targets: ReadonlyMap<Format, string>, plan: ReadonlyMap<string, boolean>): { written: Map<string, string>; meanwhile: string[] } {
+  const written = new Map<string, string>();
+  const meanwhile: string[] = [];
+  for (const [format, dest] of targets) {
+    const overwrite = plan.get(dest);
+    if (overwrite === undefined) continue;
     ensureOutputDir(path.dirname(dest));
+    const content = render(format, t);
     try {
-      writeFileAtomic(dest, render(format, t), options.force);
-      written.push(dest);
+      writeFileAtomic(dest, content, overwrite);
+      written.set(dest, sha256(content));
     } catch (err) {
-      if (!options.force && fs.existsSync(dest)) meanwhile.push(dest);
+      if (!overwrite && fs.existsSync(dest)) meanwhile.push(dest);
       else throw err;
     }
   }
   return { written, meanwhile };
 }
-
 
 export function guardCounts(t: Transcript): GuardCounts {
   const outcomes = t.windows.map((w) => w.guard?.outcome ?? 'clean');
