@@ -211,3 +211,91 @@ describe('the sample file takes ffmpeg chunks split anywhere', () => {
     }
   });
 });
+
+describe("the input's own timeline", () => {
+  const ff = (...args: string[]) => execFileSync(ffmpeg!.path, ['-nostdin', '-loglevel', 'error', '-y', ...args]);
+  const tone = (name: string, seconds: number) => {
+    const f = path.join(tmp, name);
+    ff('-f', 'lavfi', '-i', `sine=f=440:d=${seconds},volume=0.5`, '-ar', '48000', f);
+    return f;
+  };
+  /** The first sample index (from `from`) whose magnitude is over 0.05. */
+  const firstSound = (x: Float32Array, from = 0) => {
+    for (let i = from; i < x.length; i++) if (Math.abs(x[i]) > 0.05) return i;
+    return -1;
+  };
+
+  it('an mkv whose audio starts 1.94 s after the video: the samples start at the file\'s 0, said in the timeline', async () => {
+    const wav = tone('late.wav', 5);
+    const mkv = path.join(tmp, 'late.mkv');
+    ff('-f', 'lavfi', '-i', 'testsrc=d=7:s=64x48', '-itsoffset', '1.94', '-i', wav, '-map', '0:v', '-map', '1:a', '-c:v', 'mpeg4', '-c:a', 'libopus', mkv);
+    const audio = await decodeInput(mkv, null);
+    try {
+      const x = audio.read(0, audio.length);
+      expect(firstSound(x) / 16000).toBeGreaterThan(1.9);
+      expect(firstSound(x) / 16000).toBeLessThan(2.0);
+      expect(audio.length / 16000).toBeCloseTo(6.94, 1);
+      expect(audio.timeline?.startSeconds).toBeCloseTo(1.94, 1);
+      expect(audio.timeline?.gaps).toEqual([]);
+    } finally {
+      audio.close();
+    }
+  });
+
+  it('an ogg/opus file with pages cut out: the gap is filled with silence (later audio keeps its time) and named', async () => {
+    // beeps of 0.2 s every second: the one at 7 s must still come at 7 s after a cut
+    const src = path.join(tmp, 'beeps.wav');
+    ff('-f', 'lavfi', '-i', "aevalsrc='0.5*sin(2*PI*440*t)*lt(mod(t,1),0.2)':d=10:s=48000", src);
+    const ogg = path.join(tmp, 'beeps.opus');
+    ff('-i', src, '-c:a', 'libopus', '-page_duration', '100000', ogg);
+    const bytes = fs.readFileSync(ogg);
+    const pages: number[] = [];
+    for (let i = bytes.indexOf('OggS'); i >= 0; i = bytes.indexOf('OggS', i + 4)) pages.push(i);
+    // pages are 0.1 s each after the two header pages: cut 3.05 s..5.05 s or so (20 pages)
+    const from = pages[2 + 30];
+    const to = pages[2 + 50];
+    const damaged = path.join(tmp, 'damaged.opus');
+    fs.writeFileSync(damaged, Buffer.concat([bytes.subarray(0, from), bytes.subarray(to)]));
+    const audio = await decodeInput(damaged, null);
+    try {
+      const x = audio.read(0, audio.length);
+      expect(audio.length / 16000).toBeCloseTo(10, 0);
+      // the beep at 7 s is where it was, not 2 s early
+      expect(firstSound(x, Math.round(6.5 * 16000)) / 16000).toBeCloseTo(7, 1);
+      expect(audio.timeline?.startSeconds).toBe(0);
+      expect(audio.timeline?.gaps).toHaveLength(1);
+      const gap = audio.timeline!.gaps[0];
+      expect(gap.seconds).toBeGreaterThan(1.7);
+      expect(gap.seconds).toBeLessThan(2.3);
+      expect(gap.at).toBeGreaterThan(2.8);
+      expect(gap.at).toBeLessThan(3.4);
+    } finally {
+      audio.close();
+    }
+  });
+
+  it('a clean file reports no start offset and no gap (mp3 with its encoder delay, flac)', async () => {
+    const wav = tone('clean.wav', 3);
+    for (const [ext, codec] of [['mp3', 'libmp3lame'], ['flac', 'flac']]) {
+      const f = path.join(tmp, `clean.${ext}`);
+      ff('-i', wav, '-c:a', codec, f);
+      const audio = await decodeInput(f, null);
+      expect(audio.timeline).toEqual({ startSeconds: 0, gaps: [], audioStreams: 1 });
+      expect(audio.length / 16000).toBeCloseTo(3, 1);
+      audio.close();
+    }
+  });
+
+  it('--audio-stream picks the stream; one that is not there names how many there are', async () => {
+    const mkv = path.join(tmp, 'two-streams.mkv');
+    ff('-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=mono:d=2', '-f', 'lavfi', '-i', 'sine=f=440:d=2,volume=0.5', '-map', '0:a', '-map', '1:a', '-c:a', 'flac', mkv);
+    const first = await decodeInput(mkv, null);
+    expect(first.timeline?.audioStreams).toBe(2);
+    expect(rms(first.read(0, first.length), 0, first.length)).toBeLessThan(1e-4);
+    first.close();
+    const second = await decodeInput(mkv, null, { audioStream: 1 });
+    expect(rms(second.read(0, second.length), 1000, second.length - 1000)).toBeGreaterThan(0.03); // sine's 1/8 × 0.5
+    second.close();
+    await expect(decodeInput(mkv, null, { audioStream: 5 })).rejects.toThrow(`cannot decode ${mkv}: it has no audio stream 5: it has 2 (--audio-stream 0–1)`);
+  });
+});

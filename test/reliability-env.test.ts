@@ -79,7 +79,7 @@ describe('models given by path: one line, exit 1, before any model run', () => {
     ['the text GGUF given as --mmproj', () => [write('m1/text.gguf', TEXT), write('m1/text-again.gguf', TEXT)], (_t, m) => `qwen3asr: ${m} is not an encoder (mmproj) file — give the Qwen3-ASR mmproj GGUF with --mmproj`],
     ['text and mmproj of different sizes', () => [write('m2/text.gguf', TEXT), write('m2/mmproj.gguf', mmprojGguf({ outWidth: 128 }))], (t, m) => `qwen3asr: ${m} produces 128-wide embeddings but ${t} expects 64 — use the text model and mmproj of the same size (0.6B with 0.6B, 1.7B with 1.7B)`],
     ['a truncated text GGUF', () => [write('m3/text.gguf', TEXT.subarray(0, TEXT.length - 1000)), write('m3/mmproj.gguf', mmprojGguf())], (t) => `qwen3asr: ${t} is truncated: ${TEXT.length - 1000} bytes, but its tensors need ${TEXT.length} — download or copy it again`],
-    ['a GGUF of another architecture', () => [write('m4/text.gguf', textGguf({ arch: 'llama' })), write('m4/mmproj.gguf', mmprojGguf())], (t) => `qwen3asr: ${t} is a 'llama' model, not a Qwen3-ASR text model (architecture qwen3)`],
+    ['a GGUF of another architecture', () => [write('m4/text.gguf', textGguf({ arch: 'llama' })), write('m4/mmproj.gguf', mmprojGguf())], (t) => `qwen3asr: ${t} is a 'llama' model, not a Qwen3-ASR text model (architecture qwen3 or qwen3vl)`],
   ];
   for (const [what, make, message] of cases) {
     it(what, async () => {
@@ -101,7 +101,7 @@ describe('models given by path: one line, exit 1, before any model run', () => {
     fs.copyFileSync(talkWav, second);
     const r = await run([talkWav, second, '-o', out, '--model', t, '--mmproj', m], { env });
     expect(r.code).toBe(1);
-    expectOneLine(r, `qwen3asr: ${t} is a 'llama' model, not a Qwen3-ASR text model (architecture qwen3)`);
+    expectOneLine(r, `qwen3asr: ${t} is a 'llama' model, not a Qwen3-ASR text model (architecture qwen3 or qwen3vl)`);
     expect(filesIn(out)).toEqual([]);
   });
 });

@@ -165,6 +165,22 @@ describe('batches', () => {
     expect(JSON.parse(r.stdout).files.map((x: { status: string }) => x.status)).toEqual(['failed', 'not started']);
   });
 
+  it('--json prints its summary whatever happens: one bad input, and a model that cannot start', async () => {
+    const f = batchFiles(path.join(tmp, 'batch-json-single'));
+    const one = await run([f.bad, '-o', path.join(tmp, 'out-json-single'), '--json', ...modelArgs()], { env: { QWEN3ASR_BIN_DIR: realBin } });
+    expect(one.code).toBe(1);
+    expectOneLine(one, `qwen3asr: cannot decode ${f.bad}: it is not an audio or video file ffmpeg can read`);
+    expect(JSON.parse(one.stdout)).toMatchObject({ failed: 1, files: [{ input: f.bad, status: 'failed', error: `cannot decode ${f.bad}: it is not an audio or video file ffmpeg can read` }] });
+
+    const broken = path.join(tmp, 'not-a-model.gguf');
+    fs.writeFileSync(broken, 'GGUF but not really');
+    const setup = await run([f.good1, f.good2, '-o', path.join(tmp, 'out-json-setup'), '--json', '--model', broken, '--mmproj', broken], { env: { QWEN3ASR_BIN_DIR: realBin } });
+    expect(setup.code).toBe(1);
+    const summary = JSON.parse(setup.stdout);
+    expect(summary.files.map((x: { status: string }) => x.status)).toEqual(['failed', 'not started']);
+    expect(summary.files[0].error).toMatch(/not-a-model\.gguf/);
+  });
+
   for (const force of [false, true]) {
     it(`two runs writing the same outputs at once both finish, with one complete file${force ? ' (--force: the last one wins)' : ''}`, async () => {
       const ref = path.join(tmp, `out-ref-${force}`);

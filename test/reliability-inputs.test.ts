@@ -241,6 +241,7 @@ describe('inputs that decode as far as they hold audio: exit 0, complete outputs
       const out = path.join(tmp, `out-one-${how.replace(/\W/g, '')}`);
       const r = await run([input, '-f', 'srt,txt', '-o', out, ...extra, ...modelArgs()], { env });
       expect(r.stderr).not.toMatch(/error|warn|cannot|failed/i);
+      expect(r.stderr).toContain(`${input}: no speech found in 0.0 s of audio: the outputs are empty`);
       expect(r.code).toBe(0);
       const stem = path.basename(input, '.wav');
       expect(filesIn(out)).toEqual([`${stem}.srt`, `${stem}.txt`]);
@@ -428,6 +429,61 @@ describe('reruns know their input: finished means written by qwen3asr for this i
       expectOneLine(r, `qwen3asr: the output ${input} would overwrite the input ${input} — choose another output folder or name with -o`);
     }
     expect(fs.readFileSync(input).equals(bytes)).toBe(true);
+  });
+});
+
+describe("cue times follow the input's own timeline", () => {
+  const srtStarts = (srt: string) => [...srt.matchAll(/^(\d\d):(\d\d):(\d\d),(\d{3}) -->/gm)].map((m) => +m[1] * 3600 + +m[2] * 60 + +m[3] + +m[4] / 1000);
+  const srtEnds = (srt: string) => [...srt.matchAll(/--> (\d\d):(\d\d):(\d\d),(\d{3})$/gm)].map((m) => +m[1] * 3600 + +m[2] * 60 + +m[3] + +m[4] / 1000);
+
+  it('an mkv whose audio starts 1.94 s into the file: the first cue starts after 1.94 s, not at 0', async () => {
+    const mkv = makeWithFfmpeg('late-speech.mkv', ['-f', 'lavfi', '-i', `testsrc=d=${(talk.length / SR + 3).toFixed(1)}:s=64x48`, '-itsoffset', '1.94', '-i', talkWav, '-map', '0:v', '-map', '1:a', '-c:v', 'mpeg4', '-c:a', 'libopus']);
+    const plain = await run([talkWav, '-f', 'srt', '-o', '-', ...modelArgs()], { env });
+    const r = await run([mkv, '-f', 'srt', '-o', '-', ...modelArgs()], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const [a, b] = [srtStarts(plain.stdout), srtStarts(r.stdout)];
+    expect(b).toHaveLength(a.length);
+    // every cue 1.94 s later than in the bare audio (within the VAD's 10 ms frames and opus' edges)
+    for (let i = 0; i < a.length; i++) expect(Math.abs(b[i] - a[i] - 1.94)).toBeLessThan(0.08);
+    await expectClean(r, tmp);
+  });
+
+  it('a damaged opus file (2 s of pages lost): later cues keep their times, and a warning names the gap', async () => {
+    const opus = makeWithFfmpeg('talk-pages.opus', ['-i', talkWav, '-c:a', 'libopus', '-page_duration', '100000']);
+    const bytes = fs.readFileSync(opus);
+    const pages: number[] = [];
+    for (let i = bytes.indexOf('OggS'); i >= 0; i = bytes.indexOf('OggS', i + 4)) pages.push(i);
+    // ~0.1 s pages after the two header pages: cut 20 of them early on (the leading pause and the
+    // first sentence); what was cut, in seconds, from the pages' granule positions (48 kHz)
+    const granule = (k: number) => Number(bytes.readBigInt64LE(pages[k] + 6));
+    const [from, to] = [2 + 3, 2 + 23];
+    const cut = (granule(to - 1) - granule(from - 1)) / 48000;
+    const damaged = file('talk-damaged.opus', Buffer.concat([bytes.subarray(0, pages[from]), bytes.subarray(pages[to])]));
+    const whole = await run([opus, '-f', 'srt', '-o', '-', ...modelArgs()], { env });
+    const r = await run([damaged, '-f', 'srt', '-o', '-', ...modelArgs()], { env });
+    expect(r.code).toBe(0);
+    expectOneLine(r, /^qwen3asr: warning: .*talk-damaged\.opus: [\d.]+ s of audio missing at 0:0\d\.\d \(damaged or missing data\): filled with silence, so later cues keep their times$/);
+    const [, seconds, at] = /: ([\d.]+) s of audio missing at 0:(\d\d\.\d)/.exec(r.stderr)!;
+    expect(Math.abs(Number(seconds) - cut)).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(Number(at) - granule(from - 1) / 48000)).toBeLessThanOrEqual(0.15);
+    // the last cue ends where the undamaged file's does (it would come 2 s early without the fill)
+    expect(Math.abs(srtEnds(r.stdout).at(-1)! - srtEnds(whole.stdout).at(-1)!)).toBeLessThan(0.1);
+    await expectClean(r, tmp);
+  });
+
+  it('--audio-stream picks the stream; a silent first stream says that another one exists', async () => {
+    const mkv = makeWithFfmpeg('two-tracks.mkv', ['-f', 'lavfi', '-i', `anullsrc=r=16000:cl=mono:d=${(talk.length / SR).toFixed(2)}`, '-i', talkWav, '-map', '0:a', '-map', '1:a', '-c:a', 'flac']);
+    const first = await run([mkv, '-f', 'txt', '-o', '-', ...modelArgs()], { env });
+    expect(first.code).toBe(0);
+    expectOneLine(first, new RegExp(`: no speech found in [\\d.]+ s of audio: the outputs are empty \\(it has 2 audio streams: --audio-stream 1 picks another\\)$`));
+    const second = await run([mkv, '-f', 'txt', '-o', '-', '--audio-stream', '1', ...modelArgs()], { env });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^Hello world\./);
+    const none = await run([mkv, '-f', 'txt', '-o', '-', '--audio-stream', '2', ...modelArgs()], { env });
+    expect(none.code).toBe(1);
+    expectOneLine(none, `qwen3asr: cannot decode ${mkv}: it has no audio stream 2: it has 2 (--audio-stream 0–1)`);
+    await expectClean(none, tmp);
   });
 });
 

@@ -6,10 +6,13 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
-import { runCli } from './helpers/cli.js';
+import { BIN, runCli } from './helpers/cli.js';
 import { cleanupFixtures, script, sentences, speak } from './fixtures/speech.js';
 import { floatWavBytes } from '../src/runner/window-wav.js';
 import { startServer, type RunningServer } from '../src/runner/server-process.js';
@@ -126,5 +129,69 @@ describe('--endpoint', () => {
     expect(killed).toBe(true);
     expect(await run).toEqual(reference);
     expect(doomed.alive()).toBe(false);
+  });
+
+  it("an endpoint on a port fetch() refuses (6000, 6665–6669: the WHATWG 'bad ports') works", async () => {
+    const reference = await outputs('badport-reference', ['--runner', 'subprocess', '--no-guard', ...modelArgs(random)]);
+    const setup = { server: inject('server'), model: random.text, mmproj: random.mmproj, threads: 2, slots: 1, slotContext: slotContextFor({ windowSeconds: 8, context: null, budget: null }) };
+    const server = await startServer(setup);
+    servers.push(server);
+    // a plain TCP relay on the first of those ports that is free here, to the real server
+    const target = new URL(server.url);
+    const relay = net.createServer((c) => {
+      const up = net.connect(Number(target.port), target.hostname);
+      c.pipe(up).pipe(c);
+      c.on('error', () => up.destroy());
+      up.on('error', () => c.destroy());
+    });
+    let port = 0;
+    for (const p of [6000, 6665, 6666, 6667, 6668, 6669]) {
+      const ok = await new Promise<boolean>((resolve) => {
+        relay.once('error', () => resolve(false));
+        relay.listen(p, '127.0.0.1', () => resolve(true));
+      });
+      if (ok) {
+        port = p;
+        break;
+      }
+    }
+    expect(port).toBeGreaterThan(0);
+    try {
+      expect(await outputs('badport-run', ['--endpoint', `http://127.0.0.1:${port}`, '--no-guard'])).toEqual(reference);
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('SIGTERM while an endpoint holds a request: abandoned at once, exit 143, one line', async () => {
+    // a server that says it is llama-server, then never answers a completion
+    let asked = false;
+    const held: http.ServerResponse[] = [];
+    const fake = http.createServer((req, res) => {
+      if (req.url === '/props') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ media_marker: '<__media__>', total_slots: 1 }));
+        return;
+      }
+      asked = true;
+      held.push(res);
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const { port } = fake.address() as net.AddressInfo;
+    try {
+      const child = execa(process.execPath, [BIN, talk, '-o', path.join(tmp, 'term-endpoint'), '--endpoint', `http://127.0.0.1:${port}`], { env, reject: false });
+      const deadline = Date.now() + 60_000;
+      while (!asked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(asked).toBe(true);
+      const sent = Date.now();
+      child.kill('SIGTERM');
+      const r = await child;
+      expect(Date.now() - sent).toBeLessThan(5_000);
+      expect(r.exitCode).toBe(143);
+      expect(String(r.stderr).trim()).toBe('qwen3asr: stopped by SIGTERM');
+    } finally {
+      for (const res of held) res.destroy();
+      fake.close();
+    }
   });
 });

@@ -134,12 +134,34 @@ describe('transcribe end to end', () => {
     expect(JSON.parse(again.stdout).files.map((f: { status: string }) => f.status)).toEqual(['skipped', 'done', 'skipped']);
   });
 
+  it.runIf(process.platform === 'linux')('on a terminal: a spinner while the model loads, then bars that say which file of the batch and its ETA', async () => {
+    // util-linux `script` gives the run a pseudo-terminal (with a size: bars need columns)
+    const second = path.join(tmp, 'talk-2.wav');
+    fs.copyFileSync(talk.file, second);
+    const out = path.join(tmp, 'tty-batch');
+    const cmd = [process.execPath, BIN, talk.file, second, '-f', 'txt', '-o', out, ...modelArgs()].map((a) => `'${a}'`).join(' ');
+    const r = await execa('script', ['-qefc', `stty cols 160 rows 40; ${cmd}`, '/dev/null'], { env: { ...process.env, ...env, CI: '' }, reject: false });
+    expect(r.exitCode).toBe(0);
+    const screen = String(r.stdout);
+    expect(screen).toContain(`loading the model (${path.basename(model.text)})…`);
+    expect(screen).toMatch(/\[1\/2\] talk\.wav \[[= ]*\] \d+\/\d+ windows/);
+    expect(screen).toMatch(/\[2\/2\] talk-2\.wav \[[= ]*\] \d+\/\d+ windows/);
+    // no "ETA 0s" before any window is done: the first frame of each bar says it cannot tell yet
+    expect(screen).toMatch(/\[1\/2\] talk\.wav \[ +\] 0\/\d+ windows \| 0\.0 min of audio \| RTF - \| ETA …/);
+    expect(screen).not.toMatch(/ 0\/\d+ windows[^\r\n\x1b]*ETA 0s/);
+    // the second file's bar knows how long a file takes: the batch's ETA, from its first frame on
+    expect(screen).toMatch(/\[2\/2\] talk-2\.wav \[ +\] 0\/\d+ windows[^\r\n\x1b]*ETA … \| batch ETA \d+s/);
+    expect(fs.readdirSync(out).sort()).toEqual(['talk-2.txt', 'talk.txt']);
+  });
+
   it('writes no cues for pure silence, without calling the model', async () => {
     const file = path.join(tmp, 'silence.wav');
     fs.writeFileSync(file, floatWavBytes(silence(12)));
     const r = await runCli([file, '-f', 'srt', '-o', '-', ...modelArgs()], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
+    // said once, so an empty file is not mistaken for a failure
+    expect(r.stderr.trim()).toBe(`${file}: no speech found in 12.0 s of audio: the outputs are empty`);
   });
 
   // SIGHUP is what closing the terminal (or an SSH drop) sends; SIGTERM what `kill` and service managers send.

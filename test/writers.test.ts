@@ -98,4 +98,31 @@ describe('json', () => {
     expect(doc.cues).toHaveLength(4);
     expect(doc.cues[2]).toEqual({ start: 3661, end: 3663, text: 'An hour later.' });
   });
+  it("carries OpenAI verbose_json's task, text and segments (one per cue, with its window's language and guard outcome)", () => {
+    const w0 = { index: 0, start: 0, end: 4, speech: [{ start: 0.2, end: 3.8 }] };
+    const w1 = { index: 1, start: 4, end: 8, speech: [{ start: 4.1, end: 7.5 }] };
+    const guard = { flags: [], attempts: [], outcome: 'marked' as const, kept: 0 };
+    const doc = JSON.parse(
+      renderJson({
+        input: 'a.wav',
+        durationSeconds: 8,
+        language: 'English',
+        model: '0.6b',
+        windows: [
+          { window: w0, language: 'English', text: 'One two three four five six seven eight nine ten.', ms: 1, stop: 'eos', tokens: 9 },
+          { window: w1, language: 'Chinese', text: '今天的天气非常好。', ms: 1, stop: 'eos', tokens: 5, guard },
+        ],
+        cues: [
+          { start: 0.2, end: 2, text: 'One two three four five\nsix seven eight nine ten.' },
+          { start: 4.1, end: 6, text: '今天的天气\n非常好。' },
+        ],
+      }),
+    );
+    expect(doc.task).toBe('transcribe');
+    expect(doc.text).toBe('One two three four five six seven eight nine ten. 今天的天气非常好。');
+    expect(doc.segments).toEqual([
+      { id: 0, start: 0.2, end: 2, text: 'One two three four five six seven eight nine ten.', window: 0, language: 'English', guard: 'clean' },
+      { id: 1, start: 4.1, end: 6, text: '今天的天气非常好。', window: 1, language: 'Chinese', guard: 'marked' },
+    ]);
+  });
 });

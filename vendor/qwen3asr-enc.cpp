@@ -3,21 +3,22 @@
 //   attention windows as its flash-attention-2 path and vLLM apply them.
 //
 // One graph per mtmd audio entry (up to clip_hparams::qwen3asr_windows_per_encode windows).
+// It runs upstream's "qwen3a" files too (same tensors; clip.cpp maps them here unless
+// QWEN3ASR_UPSTREAM_QWEN3A=1 asks for upstream's graph).
 // Differences from upstream's "qwen3a" graph, which this file leaves alone:
 //   - the input holds exactly the valid mel frames; the partial last chunk is zero-padded here, in
 //     the normalized mel domain, and only its valid post-CNN frames are kept (official length formula);
 //   - all attention windows of the entry run in one graph, as a batch of windows (block-diagonal
 //     attention); only the last window can be partial, and a key mask hides its padding;
-//   - chunk and window sizes come from the GGUF (n_window, n_window_infer);
+//   - chunk and window sizes come from the GGUF (n_window, n_window_infer; qwen3a files, which
+//     lack them, get the released checkpoints' 50 and 800), the position table from the loader;
 //   - the convolutions keep activations channel-minor and build their patch matrices from strided
 //     views (same GEMMs as ggml_conv_2d, without its element-wise im2col): ~20 % faster on CPU.
 
 #include "models.h"
-#include "ggml-backend.h"
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 
 // frames after the three stride-2, pad-1, kernel-3 convolutions, as _get_feat_extract_output_lengths
 static int64_t qwen3asr_conv_len(int64_t n) {
@@ -56,47 +57,6 @@ std::vector<float> clip_graph_qwen3asr::window_mask(const clip_hparams & hparams
         }
     }
     return mask;
-}
-
-// The checkpoint stores no position table (a non-persistent buffer); the converter writes it.
-// The official table concatenates halves: [sin(p * inv_ts[c]) | cos(p * inv_ts[c])],
-// inv_ts[c] = exp(-c * ln(10000) / (C/2 - 1)). An interleaved or 1/C-scaled table (as some
-// third-party converters write) would silently skew every token, so it is replaced in memory.
-void clip_graph_qwen3asr::check_position_embd(const clip_hparams & hparams, ggml_tensor * pos_embd) {
-    GGML_ASSERT(pos_embd != nullptr);
-    if (pos_embd->type != GGML_TYPE_F32) {
-        throw std::runtime_error("qwen3asr: a.position_embd.weight must be F32");
-    }
-    const int64_t C = pos_embd->ne[0];
-    const int64_t P = pos_embd->ne[1];
-    if (C != hparams.n_embd || C % 2 != 0 || P < qwen3asr_conv_len(2 * hparams.audio_n_window)) {
-        throw std::runtime_error(string_format("qwen3asr: a.position_embd.weight has shape [%lld, %lld], expected [%d, >= tokens per chunk]",
-            (long long) C, (long long) P, hparams.n_embd));
-    }
-
-    const int64_t half = C / 2;
-    const double  inc  = std::log(10000.0) / (double) (half - 1);
-    std::vector<float> expected((size_t) (C * P));
-    for (int64_t p = 0; p < P; p++) {
-        for (int64_t c = 0; c < half; c++) {
-            // float32 product, as torch computes scaled_time
-            const float t = (float) p * (float) std::exp(-inc * (double) c);
-            expected[(size_t) (p * C + c)]        = std::sin(t);
-            expected[(size_t) (p * C + half + c)] = std::cos(t);
-        }
-    }
-
-    std::vector<float> stored((size_t) (C * P));
-    ggml_backend_tensor_get(pos_embd, stored.data(), 0, ggml_nbytes(pos_embd));
-    float max_diff = 0.0f;
-    for (size_t i = 0; i < stored.size(); i++) {
-        max_diff = std::max(max_diff, std::fabs(stored[i] - expected[i]));
-    }
-    // f32 rounding of p * inv_ts at p ~ 1500 alone reaches ~1e-4; a wrong layout is off by O(1)
-    if (!(max_diff <= 1e-3f)) {
-        LOG_WRN("qwen3asr: a.position_embd.weight is not the concatenated sin|cos table (max diff %g), regenerating it\n", max_diff);
-        ggml_backend_tensor_set(pos_embd, expected.data(), 0, ggml_nbytes(pos_embd));
-    }
 }
 
 ggml_cgraph * clip_graph_qwen3asr::build() {

@@ -1,3 +1,5 @@
+import type { Timeline } from './timeline.js';
+
 /** Every model run wants 16 kHz mono; decoders deliver exactly this. */
 export const SAMPLE_RATE = 16_000;
 
@@ -17,6 +19,8 @@ export interface Audio extends SampleSource {
   readonly sampleRate: typeof SAMPLE_RATE;
   /** Samples that were NaN or ±Infinity in the decoded stream, now silence (see repairSamples). */
   readonly repaired: number;
+  /** How the samples line up with the input's own timeline (ffmpeg decodes only; see ./timeline.ts). */
+  readonly timeline?: Timeline;
   /** Frees what holds the samples (removes the temp file); reading afterwards throws. */
   close(): void;
 }

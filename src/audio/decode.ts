@@ -5,7 +5,7 @@ import { Transform, type Readable } from 'node:stream';
 import type { Audio } from './audio.js';
 import { decodeWav, decodeWavFile, looksLikeWav } from './wav.js';
 import { decodeWithFfmpeg, EmptyStreamError, findFfmpeg, FfmpegDecodeError, FFMPEG_DISABLED } from './ffmpeg.js';
-import { UserError } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
 import { interruptSignal, interruption } from '../util/cleanup.js';
 
 const NO_FFMPEG_HINT =
@@ -20,15 +20,20 @@ export const STDIN = '-';
  * files still decode through wavefile and our resampler. The caller closes the Audio (it may be
  * a temp file): withDecodedInput does.
  */
-export async function decodeInput(input: string, ffmpegOption: string | null): Promise<Audio> {
-  return (await decodeSource(input, ffmpegOption)).audio;
+/** How to decode: which audio stream of a file that has several (`--audio-stream`). */
+export interface DecodeOptions {
+  readonly audioStream?: number | null;
+}
+
+export async function decodeInput(input: string, ffmpegOption: string | null, options: DecodeOptions = {}): Promise<Audio> {
+  return (await decodeSource(input, ffmpegOption, options)).audio;
 }
 
 /** What was read: a file (it can be read again), or a stream, known by the hash of its bytes. */
 export type InputSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'stream'; readonly sha256: string };
 
-async function decodeSource(input: string, ffmpegOption: string | null): Promise<{ audio: Audio; source: InputSource }> {
-  const { audio, source } = await decodeAny(input, ffmpegOption);
+async function decodeSource(input: string, ffmpegOption: string | null, options: DecodeOptions): Promise<{ audio: Audio; source: InputSource }> {
+  const { audio, source } = await decodeAny(input, ffmpegOption, options);
   // A header with no samples after it (a recording that never started) is as empty as 0 bytes.
   if (audio.length === 0) {
     audio.close();
@@ -38,8 +43,13 @@ async function decodeSource(input: string, ffmpegOption: string | null): Promise
 }
 
 /** decodeInput, then `fn` on the audio, which is closed afterwards whatever happens. */
-export async function withDecodedInput<T>(input: string, ffmpegOption: string | null, fn: (audio: Audio, source: InputSource) => Promise<T>): Promise<T> {
-  const { audio, source } = await decodeSource(input, ffmpegOption);
+export async function withDecodedInput<T>(
+  input: string,
+  ffmpegOption: string | null,
+  fn: (audio: Audio, source: InputSource) => Promise<T>,
+  options: DecodeOptions = {},
+): Promise<T> {
+  const { audio, source } = await decodeSource(input, ffmpegOption, options);
   try {
     return await fn(audio, source);
   } finally {
@@ -64,7 +74,7 @@ function hashing(stream: Readable): { stream: Readable; sha256: () => string } {
   return { stream: through, sha256: () => (digest ??= hash.digest('hex')) };
 }
 
-async function decodeAny(input: string, ffmpegOption: string | null): Promise<{ audio: Audio; source: InputSource }> {
+async function decodeAny(input: string, ffmpegOption: string | null, options: DecodeOptions): Promise<{ audio: Audio; source: InputSource }> {
   const name = input === STDIN ? 'stdin' : input;
   const empty = () => new UserError(`${name} is empty (0 bytes)`, { hint: 'give a file that contains audio' });
   const kind = input === STDIN || isOwnStdin(input) ? 'stdin' : checkReadableInput(input);
@@ -82,13 +92,16 @@ async function decodeAny(input: string, ffmpegOption: string | null): Promise<{ 
   if (ffmpeg) {
     try {
       // stdin goes to ffmpeg as it arrives: a video piped in is never held whole in memory.
-      const audio = await decodeWithFfmpeg(ffmpeg, file !== null ? { path: file } : { stream: stream! });
+      const audio = await decodeWithFfmpeg(ffmpeg, file !== null ? { path: file } : { stream: stream! }, { audioStream: options.audioStream ?? 0 });
       return { audio, source: source() };
     } catch (err) {
       if (err instanceof EmptyStreamError) throw empty();
       if (err instanceof FfmpegDecodeError) throw new UserError(`cannot decode ${name}: ${err.message}`, { cause: err });
       throw err;
     }
+  }
+  if ((options.audioStream ?? 0) > 0) {
+    throw new UserError(`--audio-stream ${options.audioStream} needs ffmpeg (a WAV file has one audio stream)`, { hint: NO_FFMPEG_HINT, exitCode: EXIT.usage });
   }
   // Without ffmpeg only WAV decodes, and wavefile wants the whole file's bytes.
   const bytes = stream !== null ? await readAll(stream) : null;

@@ -14,10 +14,42 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SAMPLE_RATE, repairSamples, type Audio } from './audio.js';
+import type { Timeline } from './timeline.js';
 import { makeTempDir } from '../util/cleanup.js';
 import { UserError } from '../errors.js';
 
 const BYTES_PER_SAMPLE = 4;
+/** 0.1 s: below this a run of zeros is ordinary digital silence, not filled-in missing data. */
+const MIN_ZERO_RUN = SAMPLE_RATE / 10;
+
+/** Finds runs of exact 0.0 samples of at least `min`, across pushes of any size. */
+class ZeroRuns {
+  private readonly found: Array<[number, number]> = [];
+  private runStart = -1;
+  private seen = 0;
+  constructor(private readonly min: number) {}
+
+  add(x: Float32Array): void {
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] === 0) {
+        if (this.runStart < 0) this.runStart = this.seen + i;
+      } else if (this.runStart >= 0) {
+        this.close(this.seen + i);
+      }
+    }
+    this.seen += x.length;
+  }
+
+  runs(total: number): ReadonlyArray<readonly [number, number]> {
+    const open = this.runStart >= 0 && total - this.runStart >= this.min ? [[this.runStart, total] as [number, number]] : [];
+    return [...this.found, ...open];
+  }
+
+  private close(end: number): void {
+    if (end - this.runStart >= this.min) this.found.push([this.runStart, end]);
+    this.runStart = -1;
+  }
+}
 
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.byteLength + b.byteLength);
@@ -41,6 +73,8 @@ export class SampleFileWriter {
   /** The bytes of a sample split across two chunks, waiting for the rest. */
   private carry: Uint8Array = new Uint8Array(0);
   private repaired = 0;
+  /** Runs of exact digital zeros: where ffmpeg filled missing data, found by ./timeline.ts. */
+  private readonly zeros = new ZeroRuns(MIN_ZERO_RUN);
 
   constructor() {
     try {
@@ -62,6 +96,7 @@ export class SampleFileWriter {
     bytes.set(all.subarray(0, whole));
     this.carry = all.slice(whole);
     this.repaired += repairSamples(samples);
+    this.zeros.add(samples);
     try {
       for (let done = 0; done < bytes.byteLength; ) done += fs.writeSync(this.fd, bytes, done, bytes.byteLength - done, this.bytes + done);
     } catch (err) {
@@ -71,8 +106,18 @@ export class SampleFileWriter {
     this.bytes += bytes.byteLength;
   }
 
+  /** Whole samples written so far. */
+  samples(): number {
+    return Math.floor(this.bytes / BYTES_PER_SAMPLE);
+  }
+
+  /** Runs of exact zeros of at least 0.1 s so far, [start, end) in samples. */
+  zeroRuns(): ReadonlyArray<readonly [number, number]> {
+    return this.zeros.runs(Math.floor(this.bytes / BYTES_PER_SAMPLE));
+  }
+
   /** The samples written so far, readable until closed; a trailing partial sample is dropped. */
-  finish(): Audio {
+  finish(timeline?: Timeline): Audio {
     if (this.fd === null) throw new Error('sample file finished twice');
     const fd = this.fd;
     this.fd = null;
@@ -87,6 +132,7 @@ export class SampleFileWriter {
       sampleRate: SAMPLE_RATE,
       length,
       repaired: this.repaired,
+      ...(timeline ? { timeline } : {}),
       read(from, to) {
         if (!open) throw new Error('audio read after close');
         const a = Math.max(0, Math.min(length, from));

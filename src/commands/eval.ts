@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { loggingOptions, positiveInt, secondsInRange, modelRunOptions } from './options.js';
+import { collectEndpoint, intInRange, loggingOptions, MAX_JOBS, modelOptions, positiveInt, secondsInRange, modelRunOptions } from './options.js';
 import { UsageError } from '../errors.js';
 import { parseLanguagePolicy } from '../runner/languages.js';
 import { RUNNER_KINDS } from '../runner/runner.js';
@@ -7,10 +7,6 @@ import { readDataset } from '../eval/dataset.js';
 import { runEval } from '../eval/run-eval.js';
 import { createLog } from '../util/log.js';
 import type { TranscribeOptions } from '../pipeline/transcribe-files.js';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 export function evalCommand(): Command {
   const cmd = new Command('eval')
@@ -20,17 +16,15 @@ export function evalCommand(): Command {
     .addOption(new Option('--limit <n>', 'only the first n utterances').argParser(positiveInt('--limit')))
     .addOption(new Option('-l, --language <auto|name|list>', 'as for transcribe').env('QWEN3ASR_LANGUAGE'))
     .addOption(new Option('--context <text>', 'names and jargon to help recognition'))
-    .addOption(new Option('-m, --model <alias|path>', 'model alias (0.6b, 1.7b) or a text GGUF path').env('QWEN3ASR_MODEL').default('0.6b'))
-    .addOption(new Option('--mmproj <path>', 'audio encoder GGUF to use with a --model path').env('QWEN3ASR_MMPROJ'))
     .addOption(new Option('--runner <kind>', 'server or subprocess').choices(RUNNER_KINDS).env('QWEN3ASR_RUNNER'))
-    .addOption(new Option('--endpoint <url>', 'already-running server(s) to use instead of a local model').argParser(collect).default([] as string[], 'none'))
+    .addOption(new Option('--endpoint <url>', 'already-running server(s) to use instead of a local model').argParser(collectEndpoint).default([] as string[], 'none'))
     .addOption(new Option('-t, --threads <n>', 'CPU threads').argParser(positiveInt('--threads')).env('QWEN3ASR_THREADS'))
-    .addOption(new Option('-j, --jobs <n>', 'windows transcribed at once').argParser(positiveInt('--jobs')).env('QWEN3ASR_JOBS'))
+    .addOption(new Option('-j, --jobs <n>', 'windows transcribed at once').argParser(intInRange('--jobs', MAX_JOBS)).env('QWEN3ASR_JOBS'))
     .addOption(new Option('--window-seconds <s>', 'longest window').argParser(secondsInRange('--window-seconds', 1, 30)))
     .addOption(new Option('--no-guard', 'skip the quality guards'))
     .addOption(new Option('--json', 'print the summary as JSON'))
     .addOption(new Option('--ffmpeg <path>', 'ffmpeg binary to decode inputs').env('QWEN3ASR_FFMPEG'));
-  for (const o of loggingOptions()) cmd.addOption(o);
+  for (const o of [...modelOptions(), ...loggingOptions()]) cmd.addOption(o);
   cmd.action(async (dataset: string, opts: Record<string, unknown>) => {
     if (opts.quiet && opts.verbose) throw new UsageError('--quiet and --verbose contradict each other', 'keep one');
     parseLanguagePolicy((opts.language as string | undefined) ?? null);

@@ -2,11 +2,12 @@ import { Command, Option } from 'commander';
 import { UsageError, UserError } from '../errors.js';
 import { interruptSignal } from '../util/cleanup.js';
 import { createLog, type Log, type LogLevel } from '../util/log.js';
-import { listCached, modelsRoot, partialFiles, readCached } from '../models/cache.js';
-import { findCatalogModel, loadCatalog } from '../models/catalog.js';
+import { listCached, modelsRoot, partialFiles, readCached, type CachedModel } from '../models/cache.js';
+import { downloadAliasOf, findCatalogModel, loadCatalog, type CatalogModel } from '../models/catalog.js';
 import { formatBytes } from '../models/download-progress.js';
+import { hfName, isHfName, parseHfRef } from '../models/hf-ref.js';
 import { importModel, removeModel } from '../models/import.js';
-import { pullModel } from '../models/pull.js';
+import { pullHf, pullModel } from '../models/pull.js';
 import { loggingOptions } from './options.js';
 
 function levelOf(opts: { quiet?: boolean; verbose?: boolean }): LogLevel {
@@ -24,13 +25,37 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
 }
 
+/** The download size of an alias before it is cached (a quantized one: its file plus the shared mmproj). */
+function approxSize(m: CatalogModel): number {
+  const base = downloadAliasOf(m);
+  const mmproj = base.mmproj.bytes ?? base.mmproj.approxBytes ?? 0;
+  return m.kind === 'quantized' ? (m.approxBytes ?? 0) + mmproj : (m.text.bytes ?? m.text.approxBytes ?? 0) + mmproj;
+}
+
+/** Where a cached model that is not a catalog alias came from, in a few words. */
+function originOf(c: CachedModel): string {
+  const s = c.manifest.source;
+  switch (s.kind) {
+    case 'convert':
+      return `converted from ${s.checkpoint}`;
+    case 'import':
+      return `imported from ${s.text}`;
+    case 'hf':
+      return `Hugging Face ${s.repo}: ${c.manifest.text.file} + ${c.manifest.mmproj.file}`;
+    case 'quantized':
+      return `${s.type.toUpperCase()} made from ${s.from}`;
+    case 'catalog':
+      return `downloaded from ${s.text}`;
+  }
+}
+
 function listText(): string {
   const catalog = loadCatalog();
   const cached = listCached();
   const rows: string[][] = [['NAME', 'SIZE', 'CACHED', 'DESCRIPTION']];
   for (const m of catalog.models) {
     const c = cached.find((x) => x.name === m.alias);
-    const approx = (m.text.bytes ?? m.text.approxBytes ?? 0) + (m.mmproj.bytes ?? m.mmproj.approxBytes ?? 0);
+    const approx = approxSize(m);
     const size = c ? formatBytes(c.manifest.text.bytes + c.manifest.mmproj.bytes) : approx > 0 ? `~${formatBytes(approx)}` : '?';
     const partial = !c && partialFiles(m.alias).length > 0;
     const name = m.alias === catalog.defaultAlias ? `${m.alias} (default)` : m.alias;
@@ -38,8 +63,7 @@ function listText(): string {
   }
   for (const c of cached) {
     if (findCatalogModel(c.name)) continue;
-    const from = c.manifest.source.kind === 'convert' ? `converted from ${c.manifest.source.checkpoint}` : `imported from ${c.manifest.source.kind === 'import' ? c.manifest.source.text : '?'}`;
-    rows.push([c.name, formatBytes(c.manifest.text.bytes + c.manifest.mmproj.bytes), 'yes', from]);
+    rows.push([c.name, formatBytes(c.manifest.text.bytes + c.manifest.mmproj.bytes), 'yes', originOf(c)]);
   }
   return `${table(rows)}\n\ncache: ${modelsRoot()}\n`;
 }
@@ -57,7 +81,7 @@ function listJson() {
       const c = cached.find((x) => x.name === name) ?? null;
       return {
         name,
-        description: entry?.description ?? null,
+        description: entry?.description ?? (c ? originOf(c) : null),
         cached: c !== null,
         partial: !c && partialFiles(name).length > 0,
         source: c?.manifest.source.kind ?? 'catalog',
@@ -70,10 +94,20 @@ function listJson() {
 }
 
 function pullCmd(): Command {
-  return withLogging(new Command('pull').description('download a model into the cache (resumes an interrupted download)').argument('<alias>', 'a name from `qwen3asr models list`')).action(
+  return withLogging(
+    new Command('pull')
+      .description('download a model into the cache (resumes an interrupted download)')
+      .argument('<alias>', 'a name from `qwen3asr models list`, or hf:OWNER/REPO[:QUANT] (a Hugging Face repository)'),
+  ).action(
     async (alias: string, opts: { quiet?: boolean; verbose?: boolean }) => {
       const level = levelOf(opts);
       const log = createLog(level);
+      if (isHfName(alias)) {
+        const ref = parseHfRef(alias);
+        const r = await pullHf(ref, { log, level, signal: interruptSignal });
+        if (!r.downloaded) log.info(`${hfName(ref)} is in the cache already: ${r.model.dir}`);
+        return;
+      }
       const entry = findCatalogModel(alias);
       if (!entry) {
         if (readCached(alias)) {
@@ -106,16 +140,18 @@ function importCmd(): Command {
 function pathCmd(): Command {
   return new Command('path')
     .description('print the text and mmproj file paths of a cached model, one per line (exit 1 if not cached)')
-    .argument('<name>', 'a model alias or imported name')
+    .argument('<name>', 'a model alias, imported name or hf:OWNER/REPO[:QUANT]')
     .action((name: string) => {
       const m = readCached(name);
-      if (!m) throw new UserError(`${name} is not in the cache`, { hint: findCatalogModel(name) ? `download it with \`qwen3asr models pull ${name}\`` : 'see `qwen3asr models list`' });
+      if (!m) throw new UserError(`${name} is not in the cache`, { hint: findCatalogModel(name) || isHfName(name) ? `download it with \`qwen3asr models pull ${name}\`` : 'see `qwen3asr models list`' });
       process.stdout.write(`${m.textPath}\n${m.mmprojPath}\n`);
     });
 }
 
 function rmCmd(): Command {
-  return withLogging(new Command('rm').description('remove a model (and any unfinished download of it) from the cache').argument('<name>', 'a model alias or imported name')).action(
+  return withLogging(
+    new Command('rm').description('remove a model (and any unfinished download of it) from the cache').argument('<name>', 'a model alias, imported name or hf:OWNER/REPO[:QUANT]'),
+  ).action(
     async (name: string, opts: { quiet?: boolean; verbose?: boolean }) => {
       const log: Log = createLog(levelOf(opts));
       if (!(await removeModel(name, { log, signal: interruptSignal }))) {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FORMATS, type Format } from '../writers/index.js';
-import { loggingOptions, positiveInt, secondsInRange, modelRunOptions } from './options.js';
+import { collectEndpoint, intInRange, wholeNumber, loggingOptions, MAX_JOBS, modelOptions, positiveInt, secondsInRange, modelRunOptions } from './options.js';
 import { UsageError } from '../errors.js';
 import { parseLanguagePolicy } from '../runner/languages.js';
 import { RUNNER_KINDS } from '../runner/runner.js';
@@ -19,11 +19,6 @@ function formatList(value: string): Format[] {
   return [...new Set(parts)] as Format[];
 }
 
-/** Repeatable option: every occurrence is kept. */
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 export function transcribeCommand(): Command {
   const cmd = new Command('transcribe')
     .description('transcribe audio or video files (the default command: `qwen3asr talk.mp4` is `qwen3asr transcribe talk.mp4`)')
@@ -32,21 +27,20 @@ export function transcribeCommand(): Command {
     .addOption(new Option('-o, --output-dir <dir>', "folder for the outputs (default: beside each input); a file name ending in .txt/.srt/.vtt/.json for one input; '-' writes the one format to stdout"))
     .addOption(new Option('-l, --language <auto|name|list>', 'auto (detect), one language to force (English, Chinese, ... or en, zh, ...), or a list to detect among (en,fr)').env('QWEN3ASR_LANGUAGE'))
     .addOption(new Option('--context <text>', 'names and jargon to help recognition (given to the model as the system prompt)'))
-    .addOption(new Option('-m, --model <alias|path>', 'model alias (0.6b, 1.7b) or a text GGUF path').env('QWEN3ASR_MODEL').default('0.6b'))
-    .addOption(new Option('--mmproj <path>', 'audio encoder GGUF to use with a --model path').env('QWEN3ASR_MMPROJ'))
     .addOption(new Option('-t, --threads <n>', 'CPU threads per model run').argParser(positiveInt('--threads')).env('QWEN3ASR_THREADS'))
-    .addOption(new Option('-j, --jobs <n>', 'windows transcribed at once').argParser(positiveInt('--jobs')).env('QWEN3ASR_JOBS'))
+    .addOption(new Option('-j, --jobs <n>', 'windows transcribed at once').argParser(intInRange('--jobs', MAX_JOBS)).env('QWEN3ASR_JOBS'))
     .addOption(new Option('--runner <kind>', 'how the model runs here: server (one warm llama-server, windows batched) or subprocess (one llama-mtmd-cli per window)').choices(RUNNER_KINDS).env('QWEN3ASR_RUNNER'))
-    .addOption(new Option('--endpoint <url>', 'send windows to an already-running llama-server or OpenAI-compatible server (repeatable: windows are spread over them)').argParser(collect).default([] as string[], 'none'))
+    .addOption(new Option('--endpoint <url>', 'send windows to an already-running llama-server or OpenAI-compatible server (repeatable: windows are spread over them)').argParser(collectEndpoint).default([] as string[], 'none'))
     .addOption(new Option('--window-seconds <s>', 'longest window given to the model at once (default: the encoder window, 8 s)').argParser(secondsInRange('--window-seconds', 1, 30)))
     .addOption(new Option('--no-guard', 'skip the per-window quality guards (loops, truncation, implausible text): one model call per window, for benchmarking'))
     .addOption(new Option('--force', 'overwrite existing outputs'))
     .addOption(new Option('--fail-fast', 'stop a batch at the first file that fails (default: report it, go on, exit 1 at the end)'))
     .addOption(new Option('--json', 'print a machine-readable summary of the run on stdout'))
     .addOption(new Option('--ffmpeg <path>', 'ffmpeg binary to decode inputs').env('QWEN3ASR_FFMPEG'))
+    .addOption(new Option('--audio-stream <n>', 'which audio stream of a file with several (0 = the first, as ffmpeg counts them: 0:a:N)').argParser(wholeNumber('--audio-stream')))
     .addOption(new Option('--backend <name>', 'llama.cpp backend for the first-run build').choices(['auto', 'cpu', 'cuda', 'metal', 'vulkan']).env('QWEN3ASR_BACKEND').default('auto'))
     .addOption(new Option('--llama-cpp-source <path>', 'llama.cpp v0.5.0 source (checkout, git bundle or tarball) for the first-run build').env('QWEN3ASR_LLAMA_CPP_SOURCE'));
-  for (const o of loggingOptions()) cmd.addOption(o);
+  for (const o of [...modelOptions(), ...loggingOptions()]) cmd.addOption(o);
   cmd.action(async (inputs: string[], opts: Record<string, unknown>, command: Command) => {
     const options = validate(inputs, opts, command.getOptionValueSource('format') !== 'default');
     process.exitCode = await transcribeFiles(options);
@@ -100,6 +94,7 @@ function validate(inputs: string[], opts: Record<string, unknown>, formatGiven: 
     failFast: Boolean(opts.failFast),
     json: Boolean(opts.json),
     ffmpeg: (opts.ffmpeg as string | undefined) ?? null,
+    audioStream: (opts.audioStream as number | undefined) ?? null,
     backend: opts.backend as TranscribeOptions['backend'],
     llamaCppSource: (opts.llamaCppSource as string | undefined) ?? null,
     log: opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal',

@@ -150,18 +150,19 @@ export function encodeF32(vals: Float32Array, n: number, to: OutType): Buffer {
       }
       return out;
     case 'q8_0': {
-      // ggml's reference quantizer: d = amax/127, q = round(x/d), d stored as f16.
+      // ggml's reference quantizer: d = amax/127, q = round(x/d), d stored as f16; in float32 as
+      // ggml-quants.c and gguf-py compute it, so the bytes equal llama.cpp's own converter's.
       let o = 0;
       for (let b = 0; b < n; b += Q8_0_BLOCK) {
         let amax = 0;
         for (let i = 0; i < Q8_0_BLOCK; i++) amax = Math.max(amax, Math.abs(vals[b + i]));
-        const d = amax / 127;
-        const id = d ? 1 / d : 0;
+        const d = Math.fround(amax / 127);
+        const id = d ? Math.fround(1 / d) : 0;
         const dh = f32ToF16(d);
         out[o] = dh & 0xff;
         out[o + 1] = dh >>> 8;
         for (let i = 0; i < Q8_0_BLOCK; i++) {
-          const v = vals[b + i] * id;
+          const v = Math.fround(vals[b + i] * id);
           out.writeInt8(v < 0 ? -Math.round(-v) : Math.round(v), o + 2 + i);
         }
         o += Q8_0_BLOCK_BYTES;

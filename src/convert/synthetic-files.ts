@@ -62,6 +62,18 @@ export interface SpecialIds {
   readonly audioPad: number;
 }
 
+/**
+ * The real models' M-RoPE split of the rotary pairs, [24, 20, 20] for head_dim 128, scaled to the
+ * stand-in's head_dim: the sections must not exceed head_dim / 2 (llama.cpp's qwen3vl asserts it).
+ */
+export function mropeSection(headDim: number): number[] {
+  const real = [24, 20, 20];
+  const pairs = headDim / 2;
+  const s = real.map((x) => Math.floor((x * pairs) / 64));
+  s[0] += pairs - s.reduce((a, b) => a + b, 0);
+  return s;
+}
+
 export function configJson(dims: SyntheticDims, vocabSize: number, ids: SpecialIds, tied: boolean): Record<string, unknown> {
   const a = dims.audio;
   const t = dims.text;
@@ -77,7 +89,7 @@ export function configJson(dims: SyntheticDims, vocabSize: number, ids: SpecialI
     attention_bias: false, attention_dropout: 0.0, head_dim: t.headDim, hidden_act: 'silu', hidden_size: t.hiddenSize,
     intermediate_size: t.intermediateSize, max_position_embeddings: 65536, model_type: 'qwen3', num_attention_heads: t.heads,
     num_hidden_layers: t.layers, num_key_value_heads: t.kvHeads, rms_norm_eps: 1e-6,
-    rope_scaling: { interleaved: true, mrope_interleaved: true, mrope_section: [24, 20, 20], rope_type: 'default', type: 'default' },
+    rope_scaling: { interleaved: true, mrope_interleaved: true, mrope_section: mropeSection(t.headDim), rope_type: 'default', type: 'default' },
     rope_theta: 1000000, tie_word_embeddings: tied, use_cache: true, vocab_size: vocabSize,
   });
   return {

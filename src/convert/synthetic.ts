@@ -35,6 +35,11 @@ export interface SyntheticOptions {
   /** Leave `thinker.lm_head.weight` out (a tied checkpoint). Not with a script. */
   readonly tied?: boolean;
   readonly seed?: number;
+  /**
+   * Audio encoder layers instead of the shape's own (tiny has 2). Upstream llama.cpp's converter
+   * needs at least 4: it maps the conv2d{1,2,3} tensors only for a block index below the count.
+   */
+  readonly audioLayers?: number;
 }
 
 export interface SyntheticResult {
@@ -223,13 +228,19 @@ function writeJson(file: string, value: unknown): void {
   fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+function withAudioLayers(dims: SyntheticDims, layers: number | undefined): SyntheticDims {
+  if (layers === undefined) return dims;
+  if (!Number.isInteger(layers) || layers < 1) throw new Error(`audioLayers must be a positive integer, not ${layers}`);
+  return { ...dims, audio: { ...dims.audio, layers } };
+}
+
 /** Writes a synthetic checkpoint folder into `dir` (created; existing files overwritten). */
 export async function generateSynthetic(dir: string, opts: SyntheticOptions): Promise<SyntheticResult> {
   const { shape } = opts;
   const seed = opts.seed ?? 1234;
   if (opts.script !== undefined && shape !== 'tiny') throw new Error('scripted models are tiny only');
   if (opts.script !== undefined && opts.tied) throw new Error('a scripted model needs its own lm_head (untied)');
-  const dims = SYNTHETIC_DIMS[shape];
+  const dims = withAudioLayers(SYNTHETIC_DIMS[shape], opts.audioLayers);
   const vocab = tinyVocab();
   const vocabSize = syntheticVocabSize(shape, vocab);
   const withLmHead = !opts.tied;

@@ -125,12 +125,12 @@ class Reader {
     }
   }
 
-  value(t: T): GgufValue {
+  value(t: T, keepArray = false): GgufValue {
     if (t === T.STRING) return this.string();
     if (t !== T.ARRAY) return this.scalar(t);
     const itemType = this.u32() as T;
     const n = this.count('array length');
-    if (n <= MAX_KEPT_ARRAY) {
+    if (n <= MAX_KEPT_ARRAY || keepArray) {
       const items: GgufValue[] = [];
       for (let i = 0; i < n; i++) items.push(this.value(itemType));
       return { arrayLength: n, items };
@@ -142,7 +142,13 @@ class Reader {
   }
 }
 
-export function readGgufHeader(file: string): GgufHeader {
+export interface ReadHeaderOptions {
+  /** Keys whose arrays are kept whole however long, e.g. `tokenizer.ggml.tokens` to look tokens up. */
+  readonly keepArrays?: readonly string[];
+}
+
+export function readGgufHeader(file: string, opts: ReadHeaderOptions = {}): GgufHeader {
+  const keep = new Set(opts.keepArrays ?? []);
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -157,7 +163,7 @@ export function readGgufHeader(file: string): GgufHeader {
     const metadata = new Map<string, GgufValue>();
     for (let i = 0; i < nKv; i++) {
       const key = r.string();
-      metadata.set(key, r.value(r.u32() as T));
+      metadata.set(key, r.value(r.u32() as T, keep.has(key)));
     }
     const tensors: GgufTensorInfo[] = [];
     for (let i = 0; i < nTensors; i++) {

@@ -2,11 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cacheHome } from '../util/paths.js';
 import { isValidName } from './catalog.js';
+import { hfFolder, isHfName, parseHfRef } from './hf-ref.js';
 
 /**
  * Cache layout, under cacheHome():
  *
- *   models/<name>/<text file>.gguf       complete, verified files
+ * <folder> is the model's name (an alias, an imported name), or `hf--OWNER--REPO[--QUANT]` for
+ * `hf:OWNER/REPO[:QUANT]`; the manifest records the name it is known by.
+ *
+ *   models/<folder>/<text file>.gguf     complete, verified files
  *   models/<name>/<mmproj file>.gguf
  *   models/<name>/<file>.gguf.part       a download in progress or interrupted (resumable)
  *   models/<name>/model.json             the manifest, written last: no manifest = not cached
@@ -16,7 +20,12 @@ import { isValidName } from './catalog.js';
 export const MANIFEST = 'model.json';
 
 export type ManifestSource =
+  /** Downloaded for a catalog alias: the URLs of the two files. */
   | { readonly kind: 'catalog'; readonly text: string; readonly mmproj: string }
+  /** Downloaded for `hf:OWNER/REPO[:QUANT]`. */
+  | { readonly kind: 'hf'; readonly repo: string; readonly text: string; readonly mmproj: string }
+  /** Made here by llama-quantize from the text file of the cached model `from`; its mmproj is shared. */
+  | { readonly kind: 'quantized'; readonly from: string; readonly type: string }
   | { readonly kind: 'import'; readonly text: string; readonly mmproj: string }
   | { readonly kind: 'convert'; readonly checkpoint: string; readonly outtype: string };
 
@@ -49,12 +58,30 @@ export function modelsRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cacheHome(env), 'models');
 }
 
+/** The cache folder of a model name, or null for a name that cannot be one. */
+export function folderOf(name: string): string | null {
+  if (isHfName(name)) {
+    try {
+      return hfFolder(parseHfRef(name));
+    } catch {
+      return null;
+    }
+  }
+  return isValidName(name) ? name : null;
+}
+
+function folderOrThrow(name: string): string {
+  const folder = folderOf(name);
+  if (folder === null) throw new Error(`'${name}' cannot name a cache folder`);
+  return folder;
+}
+
 export function modelDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(modelsRoot(env), name);
+  return path.join(modelsRoot(env), folderOrThrow(name));
 }
 
 export function lockPath(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(modelsRoot(env), '.locks', `${name}.lock`);
+  return path.join(modelsRoot(env), '.locks', `${folderOrThrow(name)}.lock`);
 }
 
 function plainFileName(v: unknown): v is string {
@@ -75,8 +102,12 @@ function parseManifest(raw: unknown): Manifest | null {
  * with the sizes it records. Anything less is "not cached" (and a pull repairs it).
  */
 export function readCached(name: string, env: NodeJS.ProcessEnv = process.env): CachedModel | null {
-  if (!isValidName(name)) return null;
-  const dir = modelDir(name, env);
+  const folder = folderOf(name);
+  return folder === null ? null : readFolder(folder, env);
+}
+
+function readFolder(folder: string, env: NodeJS.ProcessEnv): CachedModel | null {
+  const dir = path.join(modelsRoot(env), folder);
   let manifest: Manifest | null;
   try {
     manifest = parseManifest(JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), 'utf8')));
@@ -93,6 +124,8 @@ export function readCached(name: string, env: NodeJS.ProcessEnv = process.env): 
       return null;
     }
   }
+  // The name it was saved under (`hf:...` with its case), when that is what this folder holds.
+  const name = folderOf(manifest.name) === folder ? manifest.name : folder;
   return { name, dir, textPath, mmprojPath, manifest };
 }
 
@@ -112,9 +145,9 @@ export function listCached(env: NodeJS.ProcessEnv = process.env): CachedModel[] 
     return [];
   }
   return names
-    .filter(isValidName)
+    .filter((n) => !n.startsWith('.'))
     .sort()
-    .map((n) => readCached(n, env))
+    .map((n) => readFolder(n, env))
     .filter((m): m is CachedModel => m !== null);
 }
 
@@ -146,14 +179,15 @@ export async function linkOrCopy(from: string, to: string): Promise<'linked' | '
 }
 
 /**
- * A cached file downloaded from `url` for another model (0.6b and 0.6b-f16 share their mmproj),
- * so that it is linked rather than fetched again.
+ * A cached file downloaded from `url` for another model (`0.6b` and `hf:ggml-org/Qwen3-ASR-0.6B-GGUF`
+ * are the same files), so that it is linked rather than fetched again; with what it was verified as.
  */
-export function cachedFileFrom(url: string, except: string, env: NodeJS.ProcessEnv = process.env): string | null {
+export function cachedFileFrom(url: string, except: string, env: NodeJS.ProcessEnv = process.env): { path: string; file: ManifestFile } | null {
   for (const m of listCached(env)) {
-    if (m.name === except || m.manifest.source.kind !== 'catalog') continue;
-    if (m.manifest.source.text === url) return m.textPath;
-    if (m.manifest.source.mmproj === url) return m.mmprojPath;
+    const source = m.manifest.source;
+    if (m.name === except || (source.kind !== 'catalog' && source.kind !== 'hf')) continue;
+    if (source.text === url) return { path: m.textPath, file: m.manifest.text };
+    if (source.mmproj === url) return { path: m.mmprojPath, file: m.manifest.mmproj };
   }
   return null;
 }

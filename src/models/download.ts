@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Dispatcher } from 'undici';
 import { InterruptedError } from '../errors.js';
 import { NO_DOWNLOAD_PROGRESS, formatBytes, type DownloadProgress } from './download-progress.js';
 import { discard, requestFrom } from './http-range.js';
-import { dispatcherFor } from './proxy.js';
+import type { HubAuth } from './hub.js';
+import { DispatcherPool } from './proxy.js';
+import type { ExpectedFile } from './verify.js';
 
 /**
  * Fetches one URL into a `.part` file, resuming from whatever the file already holds. The
@@ -21,8 +22,10 @@ export interface DownloadRequest {
 export interface DownloadOptions {
   readonly signal?: AbortSignal;
   readonly progress?: DownloadProgress;
-  /** Shared proxy-aware connection pool; one is made (and closed) per call otherwise. */
-  readonly dispatcher?: Dispatcher;
+  /** Shared proxy-aware connection pools; made (and closed) per call otherwise. */
+  readonly pool?: DispatcherPool;
+  /** HF_TOKEN and the one origin it goes to (never the CDN a redirect points at). */
+  readonly auth?: HubAuth | null;
   /** Tries after the first failure of a transient kind (reset, timeout, 5xx). */
   readonly retries?: number;
   /** First backoff; doubled after each failure. */
@@ -37,6 +40,8 @@ export class DownloadFailure extends Error {
     readonly transient: boolean,
     /** What to do, when it is not "get the files some other way". */
     readonly hint?: string,
+    /** The HTTP status and the URL that answered it, for an HTTP error. */
+    readonly http?: { readonly status: number; readonly url: string },
   ) {
     super(reason);
   }
@@ -144,24 +149,29 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** One attempt: request from the current .part size and append what arrives. */
-async function attempt(req: DownloadRequest, dispatcher: Dispatcher, options: DownloadOptions, progress: DownloadProgress): Promise<'done'> {
+/**
+ * One attempt: request from the current .part size and append what arrives. Returns what the
+ * server published about the file (the Hub's size and sha256), when it did.
+ */
+async function attempt(req: DownloadRequest, pool: DispatcherPool, options: DownloadOptions, progress: DownloadProgress): Promise<ExpectedFile | null> {
   let offset = partSize(req.partPath);
   if (req.expectedBytes !== null && offset > req.expectedBytes) {
     fs.rmSync(req.partPath, { force: true });
     offset = 0;
   }
-  if (req.expectedBytes !== null && offset === req.expectedBytes) return 'done';
+  if (req.expectedBytes !== null && offset === req.expectedBytes) return null;
 
   const res = await requestFrom(req.url, offset, {
-    dispatcher,
+    pool,
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? 30_000,
     ifRange: readValidator(req.partPath),
+    auth: options.auth,
   });
+  const expectedBytes = req.expectedBytes ?? res.published?.bytes ?? null;
   switch (res.kind) {
     case 'already-complete':
-      return 'done';
+      return res.published;
     case 'range-rejected':
       // Our .part is not a prefix of what the server has: start again from nothing.
       fs.rmSync(req.partPath, { force: true });
@@ -170,12 +180,15 @@ async function attempt(req: DownloadRequest, dispatcher: Dispatcher, options: Do
     case 'http-error':
       throw new DownloadFailure(
         `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
-        res.status >= 500 || res.status === 408 || res.status === 429,
+        // A CDN refusing a redirect's pre-signed URL (expired meanwhile): the next try gets a fresh one.
+        res.status >= 500 || res.status === 408 || res.status === 429 || (res.status === 403 && res.url !== req.url),
+        undefined,
+        { status: res.status, url: res.url },
       );
     case 'body': {
-      if (req.expectedBytes !== null && res.total !== null && res.total !== req.expectedBytes) {
+      if (expectedBytes !== null && res.total !== null && res.total !== expectedBytes) {
         await discard(res.body);
-        throw new DownloadFailure(`the server's file is ${res.total} bytes, not the ${req.expectedBytes} expected`, false);
+        throw new DownloadFailure(`the server's file is ${res.total} bytes, not the ${expectedBytes} expected`, false);
       }
       if (res.start === 0) {
         if (res.validator) fs.writeFileSync(validatorPath(req.partPath), res.validator);
@@ -196,14 +209,17 @@ async function attempt(req: DownloadRequest, dispatcher: Dispatcher, options: Do
       }
       const size = partSize(req.partPath);
       if (res.total !== null && size < res.total) throw new DownloadFailure('connection lost', true);
-      return 'done';
+      return res.published;
     }
   }
 }
 
-/** Downloads `req.url` into `req.partPath` (resuming), retrying transient failures with backoff. */
-export async function downloadToPart(req: DownloadRequest, options: DownloadOptions = {}): Promise<void> {
-  const dispatcher = options.dispatcher ?? dispatcherFor(req.url);
+/**
+ * Downloads `req.url` into `req.partPath` (resuming), retrying transient failures with backoff.
+ * Resolves to the size and sha256 the server published for the file (null when it published none).
+ */
+export async function downloadToPart(req: DownloadRequest, options: DownloadOptions = {}): Promise<ExpectedFile | null> {
+  const pool = options.pool ?? new DispatcherPool();
   const progress = options.progress ?? NO_DOWNLOAD_PROGRESS;
   const retries = options.retries ?? 4;
   let failures = 0;
@@ -212,8 +228,7 @@ export async function downloadToPart(req: DownloadRequest, options: DownloadOpti
       if (options.signal?.aborted) throw interrupted(options.signal);
       const before = partSize(req.partPath);
       try {
-        await attempt(req, dispatcher, options, progress);
-        return;
+        return await attempt(req, pool, options, progress);
       } catch (err) {
         if (options.signal?.aborted) throw interrupted(options.signal);
         const failure = classify(err);
@@ -226,7 +241,6 @@ export async function downloadToPart(req: DownloadRequest, options: DownloadOpti
     }
   } finally {
     progress.stop();
-    // destroy, not close: nothing is left to finish, and close would wait on a stuck socket.
-    if (!options.dispatcher) await dispatcher.destroy().catch(() => {});
+    if (!options.pool) await pool.destroy();
   }
 }

@@ -1,18 +1,29 @@
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
+import { authHeaders, type HubAuth } from './hub.js';
+import type { DispatcherPool } from './proxy.js';
+import type { ExpectedFile } from './verify.js';
 
 /** What one GET (with `Range: bytes=<offset>-` when resuming) can lead to. */
-export type RangeResponse =
+export type RangeOutcome =
   /** Bytes to write from `start`: 0 for a full response (200, server ignored the range), offset for a 206. */
   | { readonly kind: 'body'; readonly start: number; readonly total: number | null; readonly validator: string | null; readonly body: Readable }
-  /** 416 with the file's total equal to what we have: the .part is already whole. */
+  /** 416 with the file's total equal to what we have (or the Hub's published size is that): the .part is already whole. */
   | { readonly kind: 'already-complete'; readonly total: number }
   /** 416 that does not confirm our size: the .part does not belong to this file; start over. */
   | { readonly kind: 'range-rejected' }
-  | { readonly kind: 'http-error'; readonly status: number; readonly statusText: string };
+  | { readonly kind: 'http-error'; readonly status: number; readonly statusText: string; readonly url: string };
+
+export type RangeResponse = RangeOutcome & {
+  /**
+   * What the Hugging Face Hub publishes for an LFS file in its first, pre-redirect answer
+   * (X-Linked-Size, X-Linked-Etag = the sha256); null when no response carried them.
+   */
+  readonly published: ExpectedFile | null;
+};
 
 export interface RangeRequestOptions {
-  readonly dispatcher: Dispatcher;
+  readonly pool: DispatcherPool;
   readonly signal?: AbortSignal;
   /** Time allowed for the response headers and between body chunks. */
   readonly timeoutMs: number;
@@ -21,7 +32,11 @@ export interface RangeRequestOptions {
    * If-Range, so a file changed on the server since comes back whole (200) instead of spliced.
    */
   readonly ifRange?: string | null;
+  /** HF_TOKEN and the one origin it goes to. */
+  readonly auth?: HubAuth | null;
 }
+
+const MAX_REDIRECTS = 5;
 
 /** What identifies this version of the file: a strong ETag, else Last-Modified. */
 function validatorOf(headers: Record<string, string | string[] | undefined>): string | null {
@@ -56,22 +71,56 @@ export async function discard(body: Readable & { dump?: () => Promise<void> }): 
   }
 }
 
+/** X-Linked-Etag is the LFS object's sha256, quoted (sometimes weak-tagged). */
+function publishedOf(headers: Record<string, string | string[] | undefined>): ExpectedFile | null {
+  const etag = header(headers, 'x-linked-etag')?.replace(/^W\//, '').replace(/"/g, '').trim().toLowerCase() ?? null;
+  const size = header(headers, 'x-linked-size');
+  const sha256 = etag && /^[0-9a-f]{64}$/.test(etag) ? etag : null;
+  const bytes = size !== null && /^\d+$/.test(size.trim()) ? Number(size) : null;
+  return sha256 === null && bytes === null ? null : { sha256, bytes };
+}
+
+/**
+ * GET `url` from `offset`, following redirects ourselves rather than letting undici do it: the
+ * Hub's first answer carries the published size and sha256, each hop is routed through the proxy
+ * NO_PROXY picks for its host, and HF_TOKEN is sent only to the Hub's origin, never to the CDN.
+ * Range and If-Range go with every hop, so a resume works across the redirect.
+ */
 export async function requestFrom(url: string, offset: number, options: RangeRequestOptions): Promise<RangeResponse> {
-  const res = await request(url, {
-    method: 'GET',
-    dispatcher: options.dispatcher,
-    signal: options.signal,
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    maxRedirections: 5,
-    headers: {
-      'user-agent': 'qwen3asr',
-      // A compressed body would make byte offsets meaningless for resuming.
-      'accept-encoding': 'identity',
-      ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
-      ...(offset > 0 && options.ifRange ? { 'if-range': options.ifRange } : {}),
-    },
-  });
+  let published: ExpectedFile | null = null;
+  let hop = url;
+  for (let redirects = 0; ; redirects++) {
+    const res = await request(hop, {
+      method: 'GET',
+      dispatcher: options.pool.for(hop),
+      signal: options.signal,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      headers: {
+        'user-agent': 'qwen3asr',
+        // A compressed body would make byte offsets meaningless for resuming.
+        'accept-encoding': 'identity',
+        ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
+        ...(offset > 0 && options.ifRange ? { 'if-range': options.ifRange } : {}),
+        ...authHeaders(hop, options.auth),
+      },
+    });
+    const { statusCode: status, headers } = res;
+    published ??= publishedOf(headers);
+    const location = header(headers, 'location');
+    if ([301, 302, 303, 307, 308].includes(status) && location) {
+      await discard(res.body);
+      // The Hub says how long the file is: a .part of exactly that length needs no transfer.
+      if (offset > 0 && published?.bytes === offset) return { kind: 'already-complete', total: offset, published };
+      if (redirects >= MAX_REDIRECTS) return { kind: 'http-error', status, statusText: 'too many redirects', url: hop, published };
+      hop = new URL(location, hop).toString();
+      continue;
+    }
+    return { ...(await interpret(res, offset, hop)), published };
+  }
+}
+
+async function interpret(res: Dispatcher.ResponseData, offset: number, url: string): Promise<RangeOutcome> {
   const { statusCode: status, headers } = res;
   const length = header(headers, 'content-length');
   if (status === 200) {
@@ -92,5 +141,5 @@ export async function requestFrom(url: string, offset: number, options: RangeReq
     const total = parseContentRange(header(headers, 'content-range'))?.total ?? null;
     return total !== null && total === offset ? { kind: 'already-complete', total } : { kind: 'range-rejected' };
   }
-  return { kind: 'http-error', status, statusText: REASONS[status] ?? '' };
+  return { kind: 'http-error', status, statusText: REASONS[status] ?? '', url };
 }

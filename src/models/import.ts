@@ -4,7 +4,7 @@ import { UsageError, UserError } from '../errors.js';
 import { trackTempPath } from '../util/cleanup.js';
 import type { Log } from '../util/log.js';
 import { isValidName } from './catalog.js';
-import { linkOrCopy, lockPath, modelDir, modelsRoot, readCached, writeManifest, type CachedModel, type ManifestSource } from './cache.js';
+import { folderOf, linkOrCopy, lockPath, modelDir, modelsRoot, readCached, writeManifest, type CachedModel, type ManifestSource } from './cache.js';
 import { holderPid, withLock } from '../util/lock.js';
 import { validateModelPair } from './validate.js';
 
@@ -12,6 +12,8 @@ export interface ImportOptions {
   readonly log: Log;
   readonly env?: NodeJS.ProcessEnv;
   readonly signal?: AbortSignal;
+  /** A model of that name already cached: an error (an import), or the result (something made on demand). */
+  readonly ifCached?: 'fail' | 'reuse';
 }
 
 /** The name a pair is cached under when --as is not given: the text file's name, tidied. */
@@ -39,7 +41,9 @@ export async function placeInCache(
     lockPath(name, env),
     { signal: options.signal, purpose: `working on ${name}`, onWait: (holder) => options.log.info(`waiting for another qwen3asr (${holderPid(holder)}) that is working on ${name}...`) },
     async () => {
-      if (readCached(name, env)) {
+      const existing = readCached(name, env);
+      if (existing && options.ifCached === 'reuse') return existing;
+      if (existing) {
         throw new UserError(`a model named ${name} is already in the cache`, { hint: `remove it first with \`qwen3asr models rm ${name}\`, or pick another name with --as` });
       }
       const staging = path.join(modelsRoot(env), `.staging-${name}-${process.pid}`);
@@ -102,7 +106,8 @@ export async function importModel(textPath: string, mmprojPath: string, name: st
 /** `qwen3asr models rm`: true when something was removed (also an unfinished download). */
 export async function removeModel(name: string, options: ImportOptions): Promise<boolean> {
   const env = options.env ?? process.env;
-  if (!isValidName(name)) return false;
+  const folder = folderOf(name);
+  if (folder === null) return false;
   const dir = modelDir(name, env);
   if (!fs.existsSync(dir)) return false;
   await withLock(
@@ -110,7 +115,7 @@ export async function removeModel(name: string, options: ImportOptions): Promise
     { signal: options.signal, purpose: `working on ${name}`, onWait: (holder) => options.log.info(`waiting for another qwen3asr (${holderPid(holder)}) that is working on ${name}...`) },
     async () => {
       // Rename first: a reader never sees a half-deleted model as cached.
-      const doomed = path.join(modelsRoot(env), `.removing-${name}-${process.pid}`);
+      const doomed = path.join(modelsRoot(env), `.removing-${folder}-${process.pid}`);
       fs.renameSync(dir, doomed);
       fs.rmSync(doomed, { recursive: true, force: true });
     },

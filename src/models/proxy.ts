@@ -1,13 +1,31 @@
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 
 /**
- * The connection pool for a URL, honouring HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case) the
- * way curl does. Node's own fetch ignores them; undici's EnvHttpProxyAgent does this too but is
- * flagged experimental and prints a warning on every run.
+ * Connection pools for every host a download touches (the Hub, then the CDN it redirects to),
+ * each reached directly or through its proxy as HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case)
+ * decide for that host, the way curl does. Node's own fetch ignores them; undici's
+ * EnvHttpProxyAgent does this too but is flagged experimental and prints a warning on every run.
  */
-export function dispatcherFor(url: string, env: NodeJS.ProcessEnv = process.env): Dispatcher {
-  const proxy = proxyFor(url, env);
-  return proxy ? new ProxyAgent(proxy) : new Agent();
+export class DispatcherPool {
+  private readonly byRoute = new Map<string, Dispatcher>();
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  for(url: string): Dispatcher {
+    const route = proxyFor(url, this.env) ?? 'direct';
+    let d = this.byRoute.get(route);
+    if (!d) {
+      d = route === 'direct' ? new Agent() : new ProxyAgent(route);
+      this.byRoute.set(route, d);
+    }
+    return d;
+  }
+
+  /** destroy, not close: nothing is left to finish, and close would wait on a stuck socket. */
+  async destroy(): Promise<void> {
+    await Promise.all([...this.byRoute.values()].map((d) => d.destroy().catch(() => {})));
+    this.byRoute.clear();
+  }
 }
 
 function envVar(env: NodeJS.ProcessEnv, name: string): string | undefined {

@@ -5,6 +5,7 @@ import { interruptSignal } from '../util/cleanup.js';
 import type { Log, LogLevel } from '../util/log.js';
 import { readCached, type CachedModel } from './cache.js';
 import { findCatalogModel, isValidName, loadCatalog } from './catalog.js';
+import { hfName, isHfName, parseHfRef, type HfRef } from './hf-ref.js';
 import { checkpointModel, isCheckpointDir, type ConvertCheckpoint } from './checkpoint.js';
 import { validateModelPair, type ModelPair } from './validate.js';
 
@@ -28,10 +29,16 @@ function looksLikePath(model: string): boolean {
 }
 
 /** An mmproj next to the text model: the one file in its folder whose name says mmproj. */
+/**
+ * An mmproj next to the text model: the one file in its folder whose name says mmproj, or, in a
+ * folder holding several (a whole ggml-org repo: one per quantization), `mmproj-<text name>`.
+ */
 function siblingMmproj(textPath: string): string | null {
   const dir = path.dirname(textPath);
   const candidates = fs.readdirSync(dir).filter((n) => /mmproj/i.test(n) && n.endsWith('.gguf'));
-  return candidates.length === 1 ? path.join(dir, candidates[0]) : null;
+  if (candidates.length === 1) return path.join(dir, candidates[0]);
+  const named = `mmproj-${path.basename(textPath)}`;
+  return candidates.includes(named) ? path.join(dir, named) : null;
 }
 
 function fromCache(m: CachedModel): ResolvedModel {
@@ -43,11 +50,16 @@ function fromCache(m: CachedModel): ResolvedModel {
  * Turns `--model` / `--mmproj` into a validated pair of files:
  *  - a checkpoint folder (has config.json): converted once into the cache, then reused;
  *  - a path to a text GGUF: its encoder from `--mmproj`, or the single `*mmproj*.gguf` beside it;
- *  - a name: a model in the cache (pulled or imported), else a catalog alias, downloaded now.
+ *  - a name: a model in the cache (pulled or imported), else a catalog alias, downloaded now;
+ *  - `hf:OWNER/REPO[:QUANT]`: that pair from the Hugging Face repository, downloaded once.
  */
 export async function resolveModel(model: string, mmproj: string | null, log: Log, options: ResolveOptions = {}): Promise<ResolvedModel> {
   const env = options.env ?? process.env;
   const signal = options.signal ?? interruptSignal;
+  if (isHfName(model)) {
+    if (mmproj) throw new UsageError(`--mmproj does not go with a Hugging Face repository (${model})`, 'the repository provides its mmproj; drop --mmproj');
+    return byHfRef(parseHfRef(model), log, env, signal, options.level ?? log.level);
+  }
   const isName = !looksLikePath(model) && isValidName(model);
   const known = isName && (readCached(model, env) !== null || findCatalogModel(model) !== null);
 
@@ -81,6 +93,14 @@ async function byName(name: string, log: Log, env: NodeJS.ProcessEnv, signal: Ab
   return fromCache(model);
 }
 
+async function byHfRef(ref: HfRef, log: Log, env: NodeJS.ProcessEnv, signal: AbortSignal, level: LogLevel): Promise<ResolvedModel> {
+  const cached = readCached(hfName(ref), env);
+  if (cached) return fromCache(cached);
+  const { pullHf } = await import('./pull.js');
+  const { model } = await pullHf(ref, { log, level, env, signal });
+  return fromCache(model);
+}
+
 function byPath(model: string, mmproj: string | null, log: Log): ResolvedModel {
   const text = path.resolve(model);
   if (fs.existsSync(text) && fs.statSync(text).isDirectory()) {
@@ -88,7 +108,7 @@ function byPath(model: string, mmproj: string | null, log: Log): ResolvedModel {
   }
   const encoder = mmproj ? path.resolve(mmproj) : fs.existsSync(text) ? siblingMmproj(text) : null;
   if (!encoder) {
-    throw new UserError(`no audio encoder given for ${model}`, { hint: 'add --mmproj MMPROJ.gguf' });
+    throw new UserError(`no audio encoder given for ${model}`, { hint: 'add --mmproj MMPROJ.gguf (or put mmproj-<its name> beside it)' });
   }
   const pair = validateModelPair(text, encoder);
   log.debug(`model: ${pair.text} + ${pair.mmproj} (${pair.projector}, ${pair.windowSeconds} s window)`);

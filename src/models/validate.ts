@@ -3,10 +3,17 @@ import { GgufFormatError, metaNumber, metaString, readGgufHeader, type GgufHeade
 import { UserError } from '../errors.js';
 import { expectedMinimumSize } from '../gguf/tensor-size.js';
 
+/**
+ * The text architectures a Qwen3-ASR decoder comes in: `qwen3` (our converter) or `qwen3vl`
+ * (upstream llama.cpp's convert_hf_to_gguf.py, the files on Hugging Face), the same weights.
+ */
+export type TextArchitecture = 'qwen3' | 'qwen3vl';
+
 /** A text model and audio encoder that belong together, checked before any binary starts. */
 export interface ModelPair {
   readonly text: string;
   readonly mmproj: string;
+  readonly textArchitecture: TextArchitecture;
   /** 'qwen3asr' (ours) or 'qwen3a' (upstream llama.cpp's format). */
   readonly projector: 'qwen3asr' | 'qwen3a';
   /** The encoder's attention window in seconds: the natural longest window for one call. */
@@ -14,7 +21,10 @@ export interface ModelPair {
   readonly embeddingWidth: number;
 }
 
-const TEXT_ARCHITECTURES = ['qwen3'];
+const TEXT_ARCHITECTURES: readonly string[] = ['qwen3', 'qwen3vl'] satisfies TextArchitecture[];
+/** Tokens only Qwen3-ASR's vocabulary has (a plain Qwen3 or Qwen3-VL stops at 151668). */
+const AUDIO_MARKERS = ['<|audio_start|>', '<|audio_end|>', '<|audio_pad|>'];
+const TOKENS_KEY = 'tokenizer.ggml.tokens';
 const PROJECTORS = ['qwen3asr', 'qwen3a'] as const;
 /** 100 mel frames per second (hop 160 at 16 kHz). */
 const FRAMES_PER_SECOND = 100;
@@ -27,11 +37,11 @@ export interface PairLabels {
   readonly mmproj: string;
 }
 
-function header(file: string, role: string, label: string): GgufHeader {
+function header(file: string, role: string, label: string, keepArrays: readonly string[] = []): GgufHeader {
   if (!fs.existsSync(file)) throw new UserError(`${role} not found: ${label}`, { hint: 'check the path' });
   let h: GgufHeader;
   try {
-    h = readGgufHeader(file);
+    h = readGgufHeader(file, { keepArrays });
   } catch (err) {
     if (err instanceof GgufFormatError) throw new UserError(`${label} is not a usable GGUF ${role}: ${err.message}`);
     throw err;
@@ -47,20 +57,46 @@ function header(file: string, role: string, label: string): GgufHeader {
 }
 
 /**
+ * The decoder's architecture, if it is a Qwen3-ASR decoder: `qwen3`, or `qwen3vl` without
+ * deepstack layers (upstream writes n_deepstack_layers = 0 for Qwen3-ASR; a Qwen3-VL has them).
+ * Where the file has a vocabulary it must hold the audio markers; a qwen3vl file must have one.
+ */
+function textArchitecture(h: GgufHeader, label: string): TextArchitecture {
+  const arch = metaString(h, 'general.architecture');
+  if (arch === 'clip') {
+    throw new UserError(`${label} is an encoder (mmproj) file, not a text model`, { hint: 'pass it with --mmproj and the text GGUF with --model' });
+  }
+  if (!arch || !TEXT_ARCHITECTURES.includes(arch)) {
+    throw new UserError(`${label} is a '${arch ?? 'unknown'}' model, not a Qwen3-ASR text model (architecture qwen3 or qwen3vl)`);
+  }
+  if (arch === 'qwen3vl') {
+    const deepstack = metaNumber(h, 'qwen3vl.n_deepstack_layers');
+    if (deepstack === null) throw new UserError(`${label} is a qwen3vl model without qwen3vl.n_deepstack_layers, not a Qwen3-ASR text model`);
+    if (deepstack !== 0) {
+      throw new UserError(`${label} is a Qwen3-VL vision-language model (${deepstack} deepstack layers), not a Qwen3-ASR text model`);
+    }
+  }
+  const tokens = h.metadata.get(TOKENS_KEY);
+  const items = typeof tokens === 'object' ? tokens.items : undefined;
+  if (items || arch === 'qwen3vl') {
+    const have = new Set(items ?? []);
+    const missing = AUDIO_MARKERS.filter((t) => !have.has(t));
+    if (missing.length) {
+      throw new UserError(`${label} is a ${arch} text model without Qwen3-ASR's audio tokens (no ${missing.join(', ')}), not a Qwen3-ASR text model`);
+    }
+  }
+  return arch as TextArchitecture;
+}
+
+/**
  * Checks both files and that they fit together; throws a UserError naming the file at fault.
  * `labels` names the files in messages when the paths are temporary ones.
  */
 export function validateModelPair(textPath: string, mmprojPath: string, labels?: PairLabels): ModelPair {
   const textLabel = labels?.text ?? textPath;
   const mmLabel = labels?.mmproj ?? mmprojPath;
-  const text = header(textPath, 'text model', textLabel);
-  const arch = metaString(text, 'general.architecture');
-  if (arch === 'clip') {
-    throw new UserError(`${textLabel} is an encoder (mmproj) file, not a text model`, { hint: 'pass it with --mmproj and the text GGUF with --model' });
-  }
-  if (!arch || !TEXT_ARCHITECTURES.includes(arch)) {
-    throw new UserError(`${textLabel} is a '${arch ?? 'unknown'}' model, not a Qwen3-ASR text model (architecture qwen3)`);
-  }
+  const text = header(textPath, 'text model', textLabel, [TOKENS_KEY]);
+  const arch = textArchitecture(text, textLabel);
   const width = metaNumber(text, `${arch}.embedding_length`);
   if (!width) throw new UserError(`${textLabel} lacks ${arch}.embedding_length`);
 
@@ -85,6 +121,7 @@ export function validateModelPair(textPath: string, mmprojPath: string, labels?:
   return {
     text: textPath,
     mmproj: mmprojPath,
+    textArchitecture: arch,
     projector: projector as ModelPair['projector'],
     windowSeconds: windowFrames / FRAMES_PER_SECOND,
     embeddingWidth: width,

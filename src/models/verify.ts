@@ -8,10 +8,22 @@ export async function sha256File(file: string, signal?: AbortSignal): Promise<st
   return hash.digest('hex');
 }
 
+/** What a file must be, as far as it is known: exact size and sha256 (lowercase hex), each or both null. */
+export interface ExpectedFile {
+  readonly bytes: number | null;
+  readonly sha256: string | null;
+}
+
+/** Everything known about a file, from every source: the first one that knows each field. */
+export function mergeExpected(...sources: (ExpectedFile | null | undefined)[]): ExpectedFile {
+  const known = sources.filter((s): s is ExpectedFile => !!s);
+  return { bytes: known.find((s) => s.bytes !== null)?.bytes ?? null, sha256: known.find((s) => s.sha256 !== null)?.sha256 ?? null };
+}
+
 export type FileCheck = { readonly ok: true } | { readonly ok: false; readonly problem: string };
 
 /** Size (when known) then digest (when known): the cheap check first. */
-export async function checkFile(file: string, expected: { bytes: number | null; sha256: string | null }, signal?: AbortSignal): Promise<FileCheck> {
+export async function checkFile(file: string, expected: ExpectedFile, signal?: AbortSignal): Promise<FileCheck> {
   const size = fs.statSync(file).size;
   if (expected.bytes !== null && size !== expected.bytes) {
     return { ok: false, problem: `${size} bytes, expected ${expected.bytes}` };

@@ -3,10 +3,12 @@ import path from 'node:path';
 import { render, type Format, type Transcript } from '../writers/index.js';
 import { ensureOutputDir, writeFileAtomic } from '../writers/output-file.js';
 import { STDIN, withDecodedInput } from '../audio/decode.js';
+import type { Audio } from '../audio/audio.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { checkDistinctOutputs, checkNoInputOverwritten, checkOutputNames, outputPathsFor } from './outputs.js';
 import { createTranscriber, type Transcriber } from './transcriber.js';
+import { modelSpinner, type BatchPosition } from './progress-bar.js';
 import { createLog, type Log, type LogLevel } from '../util/log.js';
 import { fileIdentity, identityOf, outputStates, planOutputs, recordedInput, sha256, writeRecord, type InputIdentity, type OutputPlan } from './output-record.js';
 import type { RunnerKind } from '../runner/runner.js';
@@ -41,6 +43,8 @@ export interface TranscribeOptions {
   readonly failFast?: boolean;
   readonly json: boolean;
   readonly ffmpeg: string | null;
+  /** Which audio stream of each input (--audio-stream; null: the first). */
+  readonly audioStream?: number | null;
   readonly backend: 'auto' | 'cpu' | 'cuda' | 'metal' | 'vulkan';
   readonly llamaCppSource: string | null;
   readonly log: LogLevel;
@@ -85,15 +89,32 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
 
   // The model starts with the first file that needs it; a model or build that fails is no fault
   // of that file: it would fail every file alike, so it stops the run.
-  const model = async () => (transcriber ??= await createTranscriber(options, log));
+  const model = async () => {
+    if (transcriber) return transcriber;
+    // the first file waits for the model (and, the first time ever, its download or build)
+    const spinner = modelSpinner(`loading the model (${path.basename(options.model)})…`, log.level);
+    try {
+      return (transcriber = await createTranscriber(options, log));
+    } finally {
+      spinner.stop();
+    }
+  };
   try {
     for (const [i, input] of options.inputs.entries()) {
       throwIfInterrupted();
       try {
-        outcomes.push(await transcribeOne(input, options, log, model));
+        const done = outcomes.filter((o) => o.status === 'done').length;
+        const position = { file: i + 1, files: options.inputs.length, elapsedSeconds: (Date.now() - started) / 1000, done };
+        outcomes.push(await transcribeOne(input, options, log, model, position));
       } catch (err) {
-        if (err instanceof ModelSetupError) throw err.reason;
-        if (err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) throw err;
+        const fatal = err instanceof ModelSetupError ? err.reason : err;
+        if (fatal !== err || err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) {
+          // the run stops here; --json still says what became of every input
+          const why = fatal instanceof UserError ? formatUserError(fatal) : String((fatal as Error)?.message ?? fatal);
+          outcomes.push({ input, status: 'failed', error: why });
+          for (const r of options.inputs.slice(i + 1)) outcomes.push({ input: r, status: 'not started' });
+          throw fatal;
+        }
         log.error(`${input}: ${formatUserError(err)}`);
         outcomes.push({ input, status: 'failed', error: formatUserError(err) });
         if (options.failFast) {
@@ -107,10 +128,10 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   } finally {
     // The warm runner's server goes with the run, whatever ended it.
     await transcriber?.close();
+    if (options.json) process.stdout.write(`${JSON.stringify(summary(outcomes, Date.now() - started), null, 2)}\n`);
   }
 
   const failed = outcomes.filter((o) => o.status === 'failed').length;
-  if (options.json) process.stdout.write(`${JSON.stringify(summary(outcomes, Date.now() - started), null, 2)}\n`);
   if (options.inputs.length > 1) {
     const done = outcomes.filter((o) => o.status === 'done').length;
     const skipped = outcomes.filter((o) => o.status === 'skipped').length;
@@ -149,7 +170,7 @@ class ModelSetupError extends Error {
  * are skipped before decoding; stdin and pipes, known only by their bytes, once decoded), then
  * transcribe, write what the plan says, and record what was written.
  */
-async function transcribeOne(input: string, options: TranscribeOptions, log: Log, model: () => Promise<Transcriber>): Promise<FileOutcome> {
+async function transcribeOne(input: string, options: TranscribeOptions, log: Log, model: () => Promise<Transcriber>, position: BatchPosition): Promise<FileOutcome> {
   const targets = targetsFor(input, options);
   const name = input === STDIN ? 'stdin' : input;
   const plan = (identity: InputIdentity | null): OutputPlan | null => {
@@ -183,8 +204,9 @@ async function transcribeOne(input: string, options: TranscribeOptions, log: Log
     const t = await model().catch((err: unknown) => {
       throw new ModelSetupError(err);
     });
-    return t.transcribe(audio, input);
-  });
+    reportTimeline(name, audio, log);
+    return t.transcribe(audio, input, position);
+  }, { audioStream: options.audioStream ?? null });
   if (transcript === null) return skipped(final!, 'its outputs exist (the same audio as before)');
 
   if (!targets || !final) {
@@ -199,6 +221,24 @@ async function transcribeOne(input: string, options: TranscribeOptions, log: Log
   const guard = reportGuards(input, transcript, log);
   if (written.size === 0) return { input, status: 'skipped', reason: 'outputs written meanwhile by another run' };
   return { input, status: 'done', seconds: transcript.durationSeconds, outputs: [...written.keys()], guard };
+}
+
+/** What the file's own timeline held that the samples now account for: a late start is normal, a gap is news. */
+function reportTimeline(name: string, audio: Audio, log: Log): void {
+  const t = audio.timeline;
+  if (!t) return;
+  if (t.startSeconds > 0) log.debug(`${name}: its audio starts ${t.startSeconds.toFixed(2)} s into the file: cues are timed from the file's start`);
+  for (const g of t.gaps) {
+    log.warn(`${name}: ${g.seconds.toFixed(1)} s of audio missing at ${formatClock(g.at)} (damaged or missing data): filled with silence, so later cues keep their times`);
+  }
+}
+
+/** 75.5 → "1:15.5" (minutes and seconds, hours when there are any). */
+function formatClock(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = (seconds % 60).toFixed(1).padStart(4, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
 function reportGuards(input: string, transcript: Transcript, log: Log): GuardCounts {

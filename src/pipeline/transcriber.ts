@@ -12,14 +12,15 @@ import { guardedWindowTranscriber } from '../guards/guarded-transcriber.js';
 import { runWindows } from '../runner/run-windows.js';
 import { parseLanguagePolicy } from '../runner/languages.js';
 import { fixedTokenBudgetFromEnv } from '../runner/token-budget-override.js';
-import { createProgress } from './progress-bar.js';
+import { createProgress, type BatchPosition } from './progress-bar.js';
 import { startRunner } from './choose-runner.js';
 import { WindowFailedError, type WindowTranscriber } from '../runner/decoder.js';
 import { UserError } from '../errors.js';
 
 /** Turns decoded audio into a transcript; holds whatever stays warm across inputs. */
 export interface Transcriber {
-  transcribe(audio: Audio, input: string): Promise<Transcript>;
+  /** `batch`: where this input stands in a batch (for the progress bar). */
+  transcribe(audio: Audio, input: string, batch?: BatchPosition | null): Promise<Transcript>;
   close(): Promise<void>;
 }
 
@@ -49,11 +50,11 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
   const { runner, windowSeconds, modelName } = await startRunner(options, budget, log);
   const jobs = runner.concurrency;
   return {
-    async transcribe(audio, input) {
+    async transcribe(audio, input, batch) {
       const speech = analyseSpeech(audio);
       const windows = cutWindows(speech.regions, speech.loudness, { maxSeconds: windowSeconds, duration: speech.duration });
       log.debug(`${input}: ${speech.regions.length} speech regions, ${windows.length} windows`);
-      const progress = createProgress(path.basename(input), windows.length, log.level);
+      const progress = createProgress(path.basename(input), windows.length, log.level, batch ?? null);
       const guarded = guardedWindowTranscriber(spanDecoder(runner.call, audio, budget), {
         context: options.context,
         language,
@@ -84,13 +85,20 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
         if (r.guard.outcome === 'marked') log.warn(message);
         else log.debug(message);
       }
+      const cues = buildCues(outcome.results);
+      if (cues.length === 0) {
+        // empty outputs are right for silence, but should not look like a failure nobody mentioned
+        const streams = audio.timeline?.audioStreams ?? 1;
+        const other = streams > 1 ? ` (it has ${streams} audio streams: --audio-stream 1${streams > 2 ? `–${streams - 1}` : ''} picks another)` : '';
+        log.info(`${input === '-' ? 'stdin' : input}: no speech found in ${durationSeconds(audio).toFixed(1)} s of audio: the outputs are empty${other}`);
+      }
       return {
         input,
         durationSeconds: durationSeconds(audio),
         language: fileLanguage(outcome.results),
         model: modelName,
         windows: outcome.results,
-        cues: buildCues(outcome.results),
+        cues,
       };
     },
     close: () => runner.close(),

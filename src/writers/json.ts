@@ -1,11 +1,19 @@
 import type { Transcript } from './transcript.js';
 import type { GuardReport } from '../guards/ladder.js';
+import type { Cue } from '../cues/cue.js';
+import type { WindowResult } from '../runner/window-result.js';
+import { joinTexts } from '../text/scripts.js';
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** Machine-readable output: the input, its duration, language, model, windows and cues. */
+/**
+ * Machine-readable output: the input, its duration, language, model, windows and cues; and, for
+ * scripts written for whisper or OpenAI's `verbose_json`, `task`, `text` and `segments` (one per
+ * cue: id, start, end, text, with the language and guard outcome of the window it came from).
+ */
 export function renderJson(t: Transcript): string {
   const doc = {
+    task: 'transcribe',
     input: t.input,
     duration: round3(t.durationSeconds),
     language: t.language,
@@ -22,8 +30,32 @@ export function renderJson(t: Transcript): string {
       ...(w.guard ? { guard: guardJson(w.guard) } : {}),
     })),
     cues: t.cues.map((c) => ({ start: round3(c.start), end: round3(c.end), text: c.text })),
+    text: t.cues.map((c) => oneLine(c.text)).reduce(joinTexts, ''),
+    segments: t.cues.map((c, id) => {
+      const w = windowOf(t, c);
+      return {
+        id,
+        start: round3(c.start),
+        end: round3(c.end),
+        text: oneLine(c.text),
+        window: w?.window.index ?? null,
+        language: w?.language ?? t.language,
+        guard: w?.guard?.outcome ?? 'clean',
+      };
+    }),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** A cue's lines as the text reads (a space between Latin lines, none between Chinese ones). */
+function oneLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).reduce(joinTexts, '');
+}
+
+/** The window a cue was cut from: cues never cross windows, so the one holding its middle. */
+function windowOf(t: Transcript, c: Cue): WindowResult | undefined {
+  const mid = (c.start + c.end) / 2;
+  return t.windows.find((w) => w.window.start <= mid && mid <= w.window.end);
 }
 
 /**

@@ -17,6 +17,8 @@ export interface RequestRecord {
   readonly path: string;
   readonly range: string | null;
   readonly ifRange: string | null;
+  /** What came in the Authorization header (a CDN must never see the Hub token). */
+  readonly authorization: string | null;
   readonly status: number;
   bytesSent: number;
 }
@@ -73,7 +75,7 @@ export class FileServer {
     const range = req.headers.range ?? null;
     const file = this.files.get(name);
     const ifRange = (req.headers['if-range'] as string | undefined) ?? null;
-    const record: RequestRecord = { path: url.pathname, range, ifRange, status: 0, bytesSent: 0 };
+    const record: RequestRecord = { path: url.pathname, range, ifRange, authorization: req.headers.authorization ?? null, status: 0, bytesSent: 0 };
     this.requests.push(record);
     if (!file) {
       record.status = 404;

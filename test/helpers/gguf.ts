@@ -2,7 +2,7 @@
  * A minimal GGUF v3 writer for tests: metadata, tensor infos, and zero-filled tensor data of the
  * right length. Enough for the header reader and the pair validation; nothing a model could run.
  */
-export type MetaValue = string | number | boolean;
+export type MetaValue = string | number | boolean | readonly string[];
 
 export interface TensorSpec {
   readonly name: string;
@@ -57,6 +57,11 @@ export function ggufBytes(metadata: Record<string, MetaValue>, tensors: readonly
     if (typeof v === 'string') {
       o.u32(8);
       o.str(v);
+    } else if (typeof v === 'object') {
+      o.u32(9);
+      o.u32(8);
+      o.u64(v.length);
+      for (const item of v) o.str(item);
     } else if (typeof v === 'boolean') {
       o.u32(7);
       o.push(Buffer.from([v ? 1 : 0]));
@@ -83,10 +88,12 @@ export function ggufBytes(metadata: Record<string, MetaValue>, tensors: readonly
   return o.done();
 }
 
-export function textGguf(opts: { width?: number; arch?: string; rows?: number } = {}): Buffer {
+export function textGguf(opts: { width?: number; arch?: string; rows?: number; tokens?: readonly string[]; meta?: Record<string, MetaValue> } = {}): Buffer {
   const width = opts.width ?? 64;
   const arch = opts.arch ?? 'qwen3';
-  return ggufBytes({ 'general.architecture': arch, [`${arch}.embedding_length`]: width }, [{ name: 'token_embd.weight', shape: [width, opts.rows ?? 64] }]);
+  const meta: Record<string, MetaValue> = { 'general.architecture': arch, [`${arch}.embedding_length`]: width, ...opts.meta };
+  if (opts.tokens) meta['tokenizer.ggml.tokens'] = opts.tokens;
+  return ggufBytes(meta, [{ name: 'token_embd.weight', shape: [width, opts.rows ?? 64] }]);
 }
 
 export function mmprojGguf(opts: { outWidth?: number; projector?: string; vision?: boolean } = {}): Buffer {

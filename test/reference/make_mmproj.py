@@ -4,6 +4,7 @@
 The same weights go to up to two files:
   --out       projector "qwen3asr" (this project's format, see README "Model format (mmproj)")
   --out-qwen3a projector "qwen3a" (upstream llama.cpp's format), for side-by-side tests
+stored as --dtype says (f32, f16, bf16, or q8_0 in upstream's layout).
 
 Run with Debian's python and the llama.cpp tree's gguf-py:
   PYTHONPATH=<llama.cpp>/gguf-py /usr/bin/python3 test/reference/make_mmproj.py --shape tiny --out t.gguf
@@ -32,7 +33,7 @@ def sinusoids(length, channels, interleaved=False):
     inc = np.log(10000.0) / (half - 1)
     inv = np.exp(-inc * np.arange(half, dtype=np.float32)).astype(np.float32)
     t = (np.arange(length, dtype=np.float32)[:, None] * inv[None, :]).astype(np.float32)
-    if interleaved:  # the seed converter's (wrong) layout, for the load-time check
+    if interleaved:  # the seed converter's (wrong) layout: the encoder must not read it
         out = np.zeros((length, channels), dtype=np.float32)
         out[:, 0::2] = np.sin(t)
         out[:, 1::2] = np.cos(t)
@@ -105,6 +106,24 @@ def gguf_name(name):
     return f"a.blk.{i}.{m[stem]}.{kind}"
 
 
+CONV_KERNELS = ("conv2d1.weight", "conv2d2.weight", "conv2d3.weight", "conv_out.weight")
+
+
+def stored(name, t, dtype):
+    """(array, raw ggml type or None) as a file of this dtype stores the tensor.
+
+    f16 / bf16: every matrix and conv kernel in that type. q8_0: upstream's layout (llama.cpp's
+    converter forces the conv kernels, conv_out included, to F16 and quantizes the other
+    matrices). Biases, norms and the position table stay F32.
+    """
+    if not (name.endswith(".weight") and t.ndim >= 2) or dtype == "f32":
+        return t, None
+    if dtype == "f16" or (dtype == "q8_0" and name in CONV_KERNELS):
+        return t.astype(np.float16), None
+    qtype = {"bf16": gguf.GGMLQuantizationType.BF16, "q8_0": gguf.GGMLQuantizationType.Q8_0}[dtype]
+    return gguf.quants.quantize(t, qtype), qtype
+
+
 def write(path, W, shape, projector, dtype, pos_layout="concat"):
     s = SHAPES[shape]
     wr = gguf.GGUFWriter(path, "clip")
@@ -117,20 +136,20 @@ def write(path, W, shape, projector, dtype, pos_layout="concat"):
     wr.add_audio_head_count(s["heads"])
     wr.add_audio_attention_layernorm_eps(1e-5)
     wr.add_audio_num_mel_bins(N_MEL)
-    if projector == "qwen3asr":
+    if projector == "qwen3asr":  # what our converter adds; upstream's qwen3a files have none of it
         wr.add_uint32("clip.audio.n_window", N_WINDOW)
         wr.add_uint32("clip.audio.n_window_infer", N_WINDOW_INFER)
         wr.add_uint32("clip.audio.downsample_hidden_size", s["ds"])
         wr.add_uint32("clip.audio.max_source_positions", MAX_SOURCE_POSITIONS)
         wr.add_uint32("clip.audio.conv_chunksize", CONV_CHUNKSIZE)
     for name, t in W.items():
-        if dtype == "f16" and name.endswith(".weight") and t.ndim >= 2:  # matrices and conv kernels
-            t = t.astype(np.float16)
         if name.startswith("conv2d") and name.endswith(".bias"):
             t = t.reshape(-1, 1, 1)  # upstream stores conv2d biases as [C, 1, 1] (ggml [1, 1, C]), f32
-        wr.add_tensor(gguf_name(name), t)
-    wr.add_tensor("a.position_embd.weight",
-                  sinusoids(MAX_SOURCE_POSITIONS, s["d_model"], interleaved=(pos_layout == "interleaved")))
+        data, qtype = stored(name, t, dtype)
+        wr.add_tensor(gguf_name(name), data, raw_dtype=qtype)
+    if pos_layout != "none":
+        wr.add_tensor("a.position_embd.weight",
+                      sinusoids(MAX_SOURCE_POSITIONS, s["d_model"], interleaved=(pos_layout == "interleaved")))
     wr.write_header_to_file()
     wr.write_kv_data_to_file()
     wr.write_tensors_to_file()
@@ -141,17 +160,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", choices=SHAPES, default="tiny")
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--dtype", choices=["f32", "f16"], default="f32")
+    ap.add_argument("--dtype", choices=["f32", "f16", "bf16", "q8_0"], default="f32",
+                    help="how matrices and conv kernels are stored (see stored())")
     ap.add_argument("--out", help="qwen3asr mmproj path")
     ap.add_argument("--out-qwen3a", help="upstream qwen3a mmproj path (same weights)")
-    ap.add_argument("--pos-layout", choices=["concat", "interleaved"], default="concat",
-                    help="interleaved writes a wrong table, to exercise the load-time check")
+    ap.add_argument("--pos-layout", choices=["concat", "interleaved", "none"], default="concat",
+                    help="interleaved writes a wrong table, none no table: the encoder computes its own")
     a = ap.parse_args()
     W = make_weights(a.shape, a.seed)
     if a.out:
         write(a.out, W, a.shape, "qwen3asr", a.dtype, a.pos_layout)
     if a.out_qwen3a:
-        write(a.out_qwen3a, W, a.shape, "qwen3a", a.dtype)
+        write(a.out_qwen3a, W, a.shape, "qwen3a", a.dtype, a.pos_layout)
 
 
 if __name__ == "__main__":

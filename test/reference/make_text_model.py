@@ -2,30 +2,24 @@
 """Write a tiny random Qwen3 text model GGUF for running llama-mtmd-cli against a tiny mmproj.
 
 Byte-level BPE vocabulary (256 byte tokens + the chat/audio special tokens), n_embd 64 by default
-(must equal the mmproj's projection_dim). Only useful for plumbing and determinism tests.
+(must equal the mmproj's projection_dim). Only useful for plumbing and determinism tests, and, with
+--arch qwen3vl, for comparing llama.cpp's two labels of the same decoder (same seed, same weights).
 
   PYTHONPATH=<llama.cpp>/gguf-py /usr/bin/python3 test/reference/make_text_model.py --out text.gguf
 """
 import argparse
 
 import numpy as np
+
+from gpt2_bytes import bytes_to_unicode
 import gguf
 
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|audio_start|>", "<|audio_end|>", "<|audio_pad|>", "<asr_text>"]
 
 
 def byte_tokens():
-    # GPT-2 byte -> printable unicode mapping
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    m = dict(zip(bs, cs))
-    return [chr(m[b]) for b in range(256)]
+    m = bytes_to_unicode()
+    return [m[b] for b in range(256)]
 
 
 def main():
@@ -33,6 +27,12 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--n-embd", type=int, default=64)
     ap.add_argument("--seed", type=int, default=99)
+    ap.add_argument("--head-dim", type=int, default=16)
+    ap.add_argument("--arch", choices=["qwen3", "qwen3vl"], default="qwen3",
+                    help="qwen3vl: the same weights as upstream's converter labels Qwen3-ASR's decoder "
+                         "(no deepstack layers, M-RoPE sections)")
+    ap.add_argument("--rope-sections", type=int, nargs=4, default=[24, 20, 20, 0],
+                    help="qwen3vl M-RoPE sections, in rotary pairs (the released models': 24 20 20 0)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
 
@@ -42,9 +42,12 @@ def main():
     tokens = toks + merged + SPECIALS
     types = [gguf.TokenType.NORMAL] * (len(toks) + len(merged)) + [gguf.TokenType.CONTROL] * len(SPECIALS)
     V = len(tokens)
-    d, n_head, n_kv, hd, ffn, n_layer = a.n_embd, 4, 2, 16, 128, 2
+    d, n_head, n_kv, hd, ffn, n_layer = a.n_embd, 4, 2, a.head_dim, 128, 2
 
-    w = gguf.GGUFWriter(a.out, "qwen3")
+    w = gguf.GGUFWriter(a.out, a.arch)
+    if a.arch == "qwen3vl":
+        w.add_num_deepstack_layers(0)
+        w.add_rope_dimension_sections(a.rope_sections)
     w.add_name("tiny-qwen3-test")
     w.add_context_length(4096)
     w.add_embedding_length(d)

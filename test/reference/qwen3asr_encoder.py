@@ -6,8 +6,10 @@ transformers' WhisperFeatureExtractor); float64 throughout, so it serves as grou
 float32 llama.cpp encoder. Attention uses the windows of the official flash-attention-2 / vLLM paths
 (blocks of 13 * n_window_infer / (2 * n_window) = 104 tokens).
 
-Weights come from a qwen3asr mmproj GGUF (read with gguf-py), so the reference also checks the file
-format: anything the converter writes in another layout shows up as a mismatch.
+Weights come from a qwen3asr or qwen3a mmproj GGUF (read with gguf-py, dequantized to the exact values
+stored: F32, F16, BF16, Q8_0), so the reference also checks the file format: anything the converter
+writes in another layout shows up as a mismatch. The position table is computed here, as the official
+model does; the file's copy is ignored, as the encoder ignores it.
 
 Commands (print one JSON line on stdout):
   mel     --wav F --out M.f32            log-mel [128, T] (mel-major) + M.f32.json
@@ -111,8 +113,21 @@ def load_gguf(path):
             kv[f.name] = f.parts[f.data[0]][0].item()
         elif f.types and f.types[0] == gguf.GGUFValueType.STRING:
             kv[f.name] = bytes(f.parts[f.data[0]]).decode()
-    T = {t.name: np.array(t.data, dtype=np.float64).reshape([int(v) for v in reversed(t.shape)]) for t in r.tensors}
+    def values(t):  # the exact values the file stores, whatever its type (F32, F16, BF16, Q8_0)
+        raw = t.data if t.tensor_type in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16) \
+            else gguf.quants.dequantize(t.data, t.tensor_type)
+        return np.array(raw, dtype=np.float64).reshape([int(v) for v in reversed(t.shape)])
+    T = {t.name: values(t) for t in r.tensors}
     return kv, T
+
+
+def sinusoids(length, channels, max_timescale=10000):
+    """The official SinusoidsPositionEmbedding (a non-persistent buffer: not in the checkpoint), float32."""
+    import torch
+    log_timescale_increment = np.log(max_timescale) / (channels // 2 - 1)
+    inv_timescales = torch.exp(-log_timescale_increment * torch.arange(channels // 2, dtype=torch.float32))
+    scaled_time = torch.arange(length)[:, None] * inv_timescales[None, :]
+    return torch.cat([torch.sin(scaled_time), torch.cos(scaled_time)], dim=1).to(torch.float64)
 
 
 def conv_len(n):
@@ -133,14 +148,14 @@ def encode(kv, T, mel):
     torch.set_default_dtype(torch.float64)
     g = lambda n: torch.from_numpy(T[n])
 
-    assert kv["clip.audio.projector_type"] == "qwen3asr", kv.get("clip.audio.projector_type")
-    n_window = kv["clip.audio.n_window"]
-    n_window_infer = kv["clip.audio.n_window_infer"]
+    assert kv["clip.audio.projector_type"] in ("qwen3asr", "qwen3a"), kv.get("clip.audio.projector_type")
+    # upstream's qwen3a files lack them: the released checkpoints' values
+    n_window = kv.get("clip.audio.n_window", 50)
+    n_window_infer = kv.get("clip.audio.n_window_infer", 800)
     n_head = kv["clip.audio.attention.head_count"]
     n_layer = kv["clip.audio.block_count"]
     eps = kv["clip.audio.attention.layer_norm_epsilon"]
     d = kv["clip.audio.embedding_length"]
-    assert T["a.position_embd.weight"].shape[1] == d
 
     x = torch.from_numpy(mel)  # [128, T]
     n_frames = x.shape[1]
@@ -160,7 +175,7 @@ def encode(kv, T, mel):
     n, c, f, t = h.shape  # [chunks, C, 16, t]
     h = h.permute(0, 3, 1, 2).reshape(n, t, c * f)  # feature = c * 16 + f
     h = h @ g("a.conv_out.weight").T  # no bias
-    h = h + g("a.position_embd.weight")[:t][None]  # rows restart per chunk
+    h = h + sinusoids(t, d)[None]  # rows restart per chunk; any table in the file is not used
 
     # keep each chunk's valid frames and concatenate: [A, d]
     h = torch.cat([h[i, :conv_len(L)] for i, L in enumerate(lens)], 0)
