@@ -476,10 +476,15 @@ describe("cue times follow the input's own timeline", () => {
     const mkv = makeWithFfmpeg('two-tracks.mkv', ['-f', 'lavfi', '-i', `anullsrc=r=16000:cl=mono:d=${(talk.length / SR).toFixed(2)}`, '-i', talkWav, '-map', '0:a', '-map', '1:a', '-c:a', 'flac']);
     const first = await run([mkv, '-f', 'txt', '-o', '-', ...modelArgs()], { env });
     expect(first.code).toBe(0);
-    expectOneLine(first, new RegExp(`: no speech found in [\\d.]+ s of audio: the outputs are empty \\(it has 2 audio streams: --audio-stream 1 picks another\\)$`));
+    expectOneLine(first, `qwen3asr: warning: ${mkv}: no speech found in ${(talk.length / SR).toFixed(1)} s of audio: the outputs are empty, but audio stream 1 has speech: --audio-stream 1 picks it`);
     const second = await run([mkv, '-f', 'txt', '-o', '-', '--audio-stream', '1', ...modelArgs()], { env });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/^Hello world\./);
+    // both streams silent: said plainly, the other stream included
+    const mute = makeWithFfmpeg('two-mute.mkv', ['-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono:d=3', '-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono:d=3', '-map', '0:a', '-map', '1:a', '-c:a', 'flac']);
+    const quiet = await run([mute, '-f', 'txt', '-o', '-', ...modelArgs()], { env });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr.trim()).toBe(`${mute}: no speech found in 3.0 s of audio: the outputs are empty (nor in its other audio stream)`);
     const none = await run([mkv, '-f', 'txt', '-o', '-', '--audio-stream', '2', ...modelArgs()], { env });
     expect(none.code).toBe(1);
     expectOneLine(none, `qwen3asr: cannot decode ${mkv}: it has no audio stream 2: it has 2 (--audio-stream 0–1)`);

@@ -150,7 +150,7 @@ describe('transcribe end to end', () => {
     expect(screen).toMatch(/\[1\/2\] talk\.wav \[ +\] 0\/\d+ windows \| 0\.0 min of audio \| RTF - \| ETA …/);
     expect(screen).not.toMatch(/ 0\/\d+ windows[^\r\n\x1b]*ETA 0s/);
     // the second file's bar knows how long a file takes: the batch's ETA, from its first frame on
-    expect(screen).toMatch(/\[2\/2\] talk-2\.wav \[ +\] 0\/\d+ windows[^\r\n\x1b]*ETA … \| batch ETA \d+s/);
+    expect(screen).toMatch(/\[2\/2\] talk-2\.wav \[ +\] 0\/\d+ windows[^\r\n\x1b]*ETA … \| batch: \d+\.\d min of audio done, ETA \d+s/);
     expect(fs.readdirSync(out).sort()).toEqual(['talk-2.txt', 'talk.txt']);
   });
 

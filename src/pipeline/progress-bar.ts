@@ -13,9 +13,10 @@ export interface BatchPosition {
   /** 1-based number of this input, and how many there are. */
   readonly file: number;
   readonly files: number;
-  /** Wall seconds the earlier inputs of the batch took, and how many were transcribed. */
+  /** Wall seconds the earlier inputs of the batch took, how many were transcribed, and their audio. */
   readonly elapsedSeconds: number;
   readonly done: number;
+  readonly audioSecondsDone: number;
 }
 
 const NO_PROGRESS: Progress = { advance: () => {}, stop: () => {} };
@@ -62,7 +63,8 @@ export function createProgress(label: string, totalWindows: number, level: LogLe
   const batchEta = (fileSecondsLeft: number | null): string => {
     if (!batch || batch.files <= 1 || batch.done === 0) return '';
     const perFile = batch.elapsedSeconds / batch.done;
-    return ` | batch ETA ${formatEta((fileSecondsLeft ?? perFile) + perFile * (batch.files - batch.file))}`;
+    const audio = (batch.audioSecondsDone + audioDone) / 60;
+    return ` | batch: ${audio.toFixed(1)} min of audio done, ETA ${formatEta((fileSecondsLeft ?? perFile) + perFile * (batch.files - batch.file))}`;
   };
   bar.start(totalWindows, 0, { audio: '0.0', rtf: '-', left: '…', batch: batchEta(null) });
   return {

@@ -4,6 +4,7 @@ import { render, type Format, type Transcript } from '../writers/index.js';
 import { ensureOutputDir, writeFileAtomic } from '../writers/output-file.js';
 import { STDIN, withDecodedInput } from '../audio/decode.js';
 import type { Audio } from '../audio/audio.js';
+import { analyseSpeech } from '../mel/speech-regions.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { checkDistinctOutputs, checkNoInputOverwritten, checkOutputNames, outputPathsFor } from './outputs.js';
@@ -104,7 +105,8 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
       throwIfInterrupted();
       try {
         const done = outcomes.filter((o) => o.status === 'done').length;
-        const position = { file: i + 1, files: options.inputs.length, elapsedSeconds: (Date.now() - started) / 1000, done };
+        const audioSecondsDone = outcomes.reduce((t, o) => t + (o.status === 'done' ? o.seconds : 0), 0);
+        const position = { file: i + 1, files: options.inputs.length, elapsedSeconds: (Date.now() - started) / 1000, done, audioSecondsDone };
         outcomes.push(await transcribeOne(input, options, log, model, position));
       } catch (err) {
         const fatal = err instanceof ModelSetupError ? err.reason : err;
@@ -208,6 +210,7 @@ async function transcribeOne(input: string, options: TranscribeOptions, log: Log
     return t.transcribe(audio, input, position);
   }, { audioStream: options.audioStream ?? null });
   if (transcript === null) return skipped(final!, 'its outputs exist (the same audio as before)');
+  if (transcript.cues.length === 0) await noteNoSpeech(input, name, transcript, options, log);
 
   if (!targets || !final) {
     process.stdout.write(render(options.formats[0], transcript));
@@ -221,6 +224,27 @@ async function transcribeOne(input: string, options: TranscribeOptions, log: Log
   const guard = reportGuards(input, transcript, log);
   if (written.size === 0) return { input, status: 'skipped', reason: 'outputs written meanwhile by another run' };
   return { input, status: 'done', seconds: transcript.durationSeconds, outputs: [...written.keys()], guard };
+}
+
+/**
+ * Empty outputs are right for silence, but should not pass unremarked; and a file whose stream is
+ * silent while another has speech (a muted track first, the voice second) says which to pick.
+ */
+async function noteNoSpeech(input: string, name: string, t: Transcript, options: TranscribeOptions, log: Log): Promise<void> {
+  const base = `${name}: no speech found in ${t.durationSeconds.toFixed(1)} s of audio: the outputs are empty`;
+  const streams = t.audioStreams ?? 1;
+  const chosen = options.audioStream ?? 0;
+  const others = Array.from({ length: Math.min(streams, 8) }, (_, i) => i).filter((i) => i !== chosen);
+  const voiced: number[] = [];
+  // a file can be read again; stdin and pipes are gone once read
+  if (input !== STDIN && others.length > 0 && fileIdentity(input) !== null) {
+    for (const s of others) {
+      const found = await withDecodedInput(input, options.ffmpeg, async (audio) => analyseSpeech(audio).regions.length > 0, { audioStream: s }).catch(() => false);
+      if (found) voiced.push(s);
+    }
+  }
+  if (voiced.length > 0) log.warn(`${base}, but audio stream ${voiced.join(', ')} has speech: --audio-stream ${voiced[0]} picks it`);
+  else log.info(others.length > 0 ? `${base} (nor in its other ${others.length === 1 ? 'audio stream' : `${others.length} audio streams`})` : base);
 }
 
 /** What the file's own timeline held that the samples now account for: a late start is normal, a gap is news. */

@@ -86,12 +86,6 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
         else log.debug(message);
       }
       const cues = buildCues(outcome.results);
-      if (cues.length === 0) {
-        // empty outputs are right for silence, but should not look like a failure nobody mentioned
-        const streams = audio.timeline?.audioStreams ?? 1;
-        const other = streams > 1 ? ` (it has ${streams} audio streams: --audio-stream 1${streams > 2 ? `–${streams - 1}` : ''} picks another)` : '';
-        log.info(`${input === '-' ? 'stdin' : input}: no speech found in ${durationSeconds(audio).toFixed(1)} s of audio: the outputs are empty${other}`);
-      }
       return {
         input,
         durationSeconds: durationSeconds(audio),
@@ -99,6 +93,7 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
         model: modelName,
         windows: outcome.results,
         cues,
+        ...(audio.timeline ? { audioStreams: audio.timeline.audioStreams } : {}),
       };
     },
     close: () => runner.close(),

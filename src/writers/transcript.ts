@@ -12,4 +12,6 @@ export interface Transcript {
   readonly model: string;
   readonly windows: readonly WindowResult[];
   readonly cues: readonly Cue[];
+  /** Audio streams the input has (ffmpeg decodes only: 1 otherwise). */
+  readonly audioStreams?: number;
 }
