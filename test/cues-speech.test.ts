@@ -15,7 +15,7 @@ describe('detected speech → windows → cues', () => {
     const ws = cutWindows(a.regions, a.loudness, { maxSeconds: 30, duration: a.duration });
     expect(ws).toHaveLength(1);
     expect(ws[0].speech).toHaveLength(5);
-    const cues = buildCues([{ window: ws[0], language: 'English', text: texts.join(' '), ms: 0 }]);
+    const cues = buildCues([{ window: ws[0], language: 'English', text: texts.join(' '), ms: 0, stop: 'eos', tokens: 0 }]);
     expect(cues.length).toBeGreaterThanOrEqual(5);
     for (const c of cues) {
       const k = s.speech.findIndex((r) => c.start >= r.start - 0.15 && c.end <= r.end + 0.15);

@@ -10,7 +10,7 @@ import type { WindowResult } from '../src/runner/window-result.js';
 const EPS = 1e-9;
 
 function result(start: number, end: number, speech: [number, number][], text: string, language: string | null = 'English'): WindowResult {
-  return { window: { index: 0, start, end, speech: speech.map(([s, e]) => ({ start: s, end: e })) }, language, text, ms: 1 };
+  return { window: { index: 0, start, end, speech: speech.map(([s, e]) => ({ start: s, end: e })) }, language, text, ms: 1, stop: 'eos', tokens: 0 };
 }
 
 function rng(seed: number): () => number {
@@ -80,7 +80,7 @@ function randomResults(seed: number): WindowResult[] {
     if (kind < 0.1) text = '';
     else if (kind < 0.4) text = cjkText(r, Math.max(1, Math.round((speechSec * density) / 2)));
     else text = latinText(r, Math.max(1, Math.round((speechSec * density) / 5)));
-    out.push({ window: { index: i, start, end, speech: speech.map(([a, b]) => ({ start: a, end: b })) }, language: kind < 0.4 ? 'Chinese' : 'English', text, ms: 1 });
+    out.push({ window: { index: i, start, end, speech: speech.map(([a, b]) => ({ start: a, end: b })) }, language: kind < 0.4 ? 'Chinese' : 'English', text, ms: 1, stop: 'eos', tokens: 0 });
     t = end + r() * 5;
   }
   return out;

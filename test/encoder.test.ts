@@ -81,7 +81,7 @@ describe('qwen3asr audio encoder', () => {
     const log = `${r.stdout}\n${r.stderr}`;
     if (r.status !== 0) throw new Error(`llama-mtmd-cli failed (${r.status}):\n${log.slice(-4000)}`);
     const dump: Dump = JSON.parse(fs.readFileSync(`${embd}.json`, 'utf8'));
-    const result = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { text: string; n_tokens: number; stop: string };
+    const result = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { text: string; n_tokens: number; n_prompt: number; stop: string };
     return { log, stdout: r.stdout, embd, mel, dump, result };
   }
 

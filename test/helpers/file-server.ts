@@ -19,7 +19,7 @@ export interface RequestRecord {
   readonly ifRange: string | null;
   /** What came in the Authorization header (a CDN must never see the Hub token). */
   readonly authorization: string | null;
-  readonly status: number;
+  status: number;
   bytesSent: number;
 }
 
