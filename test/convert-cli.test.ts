@@ -44,16 +44,21 @@ describe('qwen3asr convert (CLI)', () => {
     expect(r.err).toBe(`qwen3asr: model folder not found: ${path.join(tmp, 'missing')}\n`);
   });
 
-  it('--quantize without llama-quantize says where to get it', async () => {
-    const saved = process.env.QWEN3ASR_LLAMA_QUANTIZE;
+  it('--quantize without llama-quantize (none given, no build in the cache) says where to get it', async () => {
+    const saved = { q: process.env.QWEN3ASR_LLAMA_QUANTIZE, bin: process.env.QWEN3ASR_BIN_DIR, home: process.env.QWEN3ASR_HOME };
     delete process.env.QWEN3ASR_LLAMA_QUANTIZE;
+    delete process.env.QWEN3ASR_BIN_DIR;
+    process.env.QWEN3ASR_HOME = fs.mkdtempSync(path.join(tmp, 'empty-cache-'));
     try {
       const r = await run('convert', path.join(tmp, 'Qwen3-ASR-tiny'), '-o', path.join(tmp, 'o3'), '--quantize', 'q4_k_m');
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/^qwen3asr: --quantize needs llama-quantize, which was not found — /);
       expect(fs.existsSync(path.join(tmp, 'o3')) ? fs.readdirSync(path.join(tmp, 'o3')) : []).toEqual([]);
     } finally {
-      if (saved !== undefined) process.env.QWEN3ASR_LLAMA_QUANTIZE = saved;
+      for (const [k, v] of [['QWEN3ASR_LLAMA_QUANTIZE', saved.q], ['QWEN3ASR_BIN_DIR', saved.bin], ['QWEN3ASR_HOME', saved.home]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
   });
 

@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gguf } from '@huggingface/gguf';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { convertCheckpoint } from '../src/convert/convert-checkpoint.js';
 import { generateSynthetic, syntheticVocabSize } from '../src/convert/synthetic.js';
 import { tinyVocab, tokenId } from '../src/convert/synthetic-vocab.js';
 import { UserError } from '../src/errors.js';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
+import { BIN } from './helpers/cli.js';
 import { pcm16WavHeader } from './fixtures/wav.js';
 
 type Parsed = Awaited<ReturnType<typeof readGguf>>;
@@ -455,6 +457,18 @@ describe('the patched llama.cpp (built once by global-setup) loads what we write
     const g = await readGguf(r.text);
     expect(g.tensors.get('blk.0.attn_q.weight')?.dtype).toBe(Q8_0);
     expect(g.meta['tokenizer.ggml.eos_token_id']).toBe(text.meta['tokenizer.ggml.eos_token_id']);
+  });
+
+  it('`qwen3asr convert --quantize` finds the project\'s own llama-quantize (the build), no variable needed', async () => {
+    const out = path.join(tmp, 'quantized-cli');
+    const r = await execa(process.execPath, [BIN, 'convert', model.dir, '-o', out, '--quantize', 'q8_0'], {
+      reject: false,
+      env: { QWEN3ASR_BIN_DIR: binDir(), QWEN3ASR_LLAMA_QUANTIZE: '' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['Qwen3-ASR-tiny-mmproj-f16.gguf', 'Qwen3-ASR-tiny-text-q8_0.gguf']);
+    expect((await readGguf(path.join(out, 'Qwen3-ASR-tiny-text-q8_0.gguf'))).tensors.get('blk.0.attn_q.weight')?.dtype).toBe(Q8_0);
   });
 });
 

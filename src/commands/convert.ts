@@ -2,11 +2,20 @@ import { Command, Option } from 'commander';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { convertCheckpoint, type ConvertProgress } from '../convert/convert-checkpoint.js';
-import { findLlamaQuantize } from '../convert/find-built-binary.js';
 import { OUT_TYPES, type OutType } from '../convert/ggml-types.js';
 import { MMPROJ_FORMATS, type MmprojFormat } from '../convert/qwen3asr-tensors.js';
 import { QUANTIZE_TYPES, type QuantizeType } from '../convert/quantize.js';
 import { SYNTHETIC_SHAPES, generateSynthetic, type SyntheticShape } from '../convert/synthetic.js';
+
+/**
+ * llama-quantize for `--quantize`: $QWEN3ASR_LLAMA_QUANTIZE, else the project's own build
+ * (QWEN3ASR_BIN_DIR or the cached one; never built here: `qwen3asr build` does that).
+ */
+async function llamaQuantize(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (env.QWEN3ASR_LLAMA_QUANTIZE) return env.QWEN3ASR_LLAMA_QUANTIZE;
+  const { findBuild } = await import('../build/index.js');
+  return (await findBuild({ env }))?.quantize;
+}
 
 interface ConvertFlags {
   output?: string;
@@ -67,7 +76,7 @@ export function convertCommand(): Command {
         outType,
         mmprojFormat,
         quantize,
-        quantizeBin: quantize ? findLlamaQuantize() : undefined,
+        quantizeBin: quantize ? await llamaQuantize() : undefined,
         onProgress: progressPrinter(),
       });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
