@@ -24,12 +24,17 @@ const here = path.resolve(import.meta.dirname, '..', 'dist');
 const dists = distArgs.length ? distArgs.map((a) => a.split('=')) : [['this', here]];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-bench-audio-'));
 
+/** The speech detector's module: src/speech/ now, src/mel/ in builds from before the move. */
+function speechModule(dist) {
+  return fs.existsSync(path.join(dist, 'speech/speech-regions.js')) ? 'speech/speech-regions.js' : 'mel/speech-regions.js';
+}
+
 function childScript(dist) {
   const p = path.join(tmp, `probe-${path.basename(path.dirname(dist))}-${Math.random().toString(36).slice(2)}.mjs`);
   fs.writeFileSync(
     p,
     `import { decodeInput } from ${JSON.stringify(path.join(dist, 'audio/decode.js'))};
-import { analyseSpeech } from ${JSON.stringify(path.join(dist, 'mel/speech-regions.js'))};
+import { analyseSpeech } from ${JSON.stringify(path.join(dist, speechModule(dist)))};
 import { cutWindows } from ${JSON.stringify(path.join(dist, 'windows/cut-windows.js'))};
 const t0 = performance.now();
 const audio = await decodeInput(process.argv[2], null);

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 const [step, shape, dir, outDir, outType = 'f16'] = process.argv.slice(2);
 const t0 = performance.now();
 if (step === 'generate') {
-  const { generateSynthetic } = await import('../dist/convert/synthetic.js');
+  const { generateSynthetic } = await import('../dist/synthetic/synthetic.js');
   await generateSynthetic(dir, { shape });
 } else {
   const { convertCheckpoint } = await import('../dist/convert/convert-checkpoint.js');

@@ -5,9 +5,9 @@
  * pass), the decision part of speech detection (floor, hysteresis), window cutting, and the full
  * 128-bin log-mel (computed in one-minute slices, as a caller would per window).
  */
-import { frameBandEnergyDb } from '../src/mel/frame-energy.js';
+import { frameBandEnergyDb } from '../src/speech/frame-energy.js';
 import { logMelSpectrogram } from '../src/mel/log-mel.js';
-import { speechFromEnergy } from '../src/mel/speech-regions.js';
+import { speechFromEnergy } from '../src/speech/speech-regions.js';
 import { cutWindows } from '../src/windows/cut-windows.js';
 
 const minutes = Number(process.argv[2] ?? 10);

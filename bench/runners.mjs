@@ -20,10 +20,10 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
-const { contextSizeFor } = await import(path.join(ROOT, 'dist/runner/budget.js'));
-const { floatWavBytes } = await import(path.join(ROOT, 'dist/runner/window-wav.js'));
-const { buildPrompt } = await import(path.join(ROOT, 'dist/runner/prompt.js'));
-const { freeLoopbackPort } = await import(path.join(ROOT, 'dist/runner/free-port.js'));
+const { contextSizeFor } = await import(path.join(ROOT, 'dist/runner/request/budget.js'));
+const { floatWavBytes } = await import(path.join(ROOT, 'dist/runner/request/window-wav.js'));
+const { buildPrompt } = await import(path.join(ROOT, 'dist/runner/request/prompt.js'));
+const { freeLoopbackPort } = await import(path.join(ROOT, 'dist/runner/local/free-port.js'));
 
 const [textModel, mmproj, audioFile, repsArg, configsArg] = process.argv.slice(2);
 if (!audioFile) {

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { acquireLock, isStale, readLock, type LockInfo } from '../src/util/lock.js';
-import { buildWithCMake, readCompleteBuild, BuildStepError, type CMakeBuildSpec } from '../src/build/cmake.js';
-import { cacheKey, keyInputsFor, prebuiltFromEnv } from '../src/build/index.js';
-import { applyVendor, checkPatch, findHunk, parseApplyError, type Vendor } from '../src/build/patch.js';
-import { importSource, SourceMismatchError, treeHashOfFolder } from '../src/build/source.js';
-import { LLAMA_CPP } from '../src/build/pinned.js';
-import { parseBuildProgress, type Progress } from '../src/build/progress.js';
+import { buildWithCMake, readCompleteBuild, BuildStepError, type CMakeBuildSpec } from '../src/llamacpp/cmake.js';
+import { cacheKey, keyInputsFor, prebuiltFromEnv } from '../src/llamacpp/index.js';
+import { applyVendor, checkPatch, findHunk, parseApplyError, type Vendor } from '../src/llamacpp/patch.js';
+import { importSource, SourceMismatchError, treeHashOfFolder } from '../src/llamacpp/source.js';
+import { LLAMA_CPP } from '../src/llamacpp/pinned.js';
+import { parseBuildProgress, type Progress } from '../src/llamacpp/progress.js';
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 let tmp: string;

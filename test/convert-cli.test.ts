@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
-import { trainBpe } from '../src/convert/bpe-trainer.js';
+import { trainBpe } from '../src/synthetic/bpe-trainer.js';
 import { fromByteLevel, toByteLevel } from '../src/convert/byte-level.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-convert-cli-'));

@@ -5,8 +5,8 @@ import { gguf } from '@huggingface/gguf';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { convertCheckpoint } from '../src/convert/convert-checkpoint.js';
-import { generateSynthetic, syntheticVocabSize } from '../src/convert/synthetic.js';
-import { tinyVocab, tokenId } from '../src/convert/synthetic-vocab.js';
+import { generateSynthetic, syntheticVocabSize } from '../src/synthetic/synthetic.js';
+import { tinyVocab, tokenId } from '../src/synthetic/synthetic-vocab.js';
 import { UserError } from '../src/errors.js';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { BIN } from './helpers/cli.js';
@@ -361,7 +361,7 @@ describe('synthetic generator', () => {
   });
 
   it('0.6b and 1.7b stand-ins have the real tensor counts, element counts and header size', async () => {
-    const { SYNTHETIC_DIMS, syntheticTensorSpecs } = await import('../src/convert/synthetic.js');
+    const { SYNTHETIC_DIMS, syntheticTensorSpecs } = await import('../src/synthetic/synthetic.js');
     const { elementCount, safetensorsHeader } = await import('../src/convert/safetensors.js');
     const s06 = syntheticTensorSpecs(SYNTHETIC_DIMS['0.6b'], 151936, true);
     const s17 = syntheticTensorSpecs(SYNTHETIC_DIMS['1.7b'], 151936, true);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildCues } from '../src/cues/build-cues.js';
-import { analyseSpeech } from '../src/mel/speech-regions.js';
+import { analyseSpeech } from '../src/speech/speech-regions.js';
 import { cutWindows } from '../src/windows/cut-windows.js';
 import { addNoise, cleanupFixtures, script, sentences, speak } from './fixtures/speech.js';
 

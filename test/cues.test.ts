@@ -4,7 +4,7 @@ import { MAX_DURATION, MIN_DURATION, buildCues, fileLanguage } from '../src/cues
 import type { Cue } from '../src/cues/cue.js';
 import { CJK_COLUMNS, LATIN_COLUMNS, fitLines } from '../src/cues/line-break.js';
 import { splitPhrases, tokenize } from '../src/cues/split-text.js';
-import type { Region } from '../src/mel/region.js';
+import type { Region } from '../src/speech/region.js';
 import type { WindowResult } from '../src/runner/window-result.js';
 
 const EPS = 1e-9;

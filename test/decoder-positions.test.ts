@@ -14,8 +14,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startServer } from '../src/runner/server-process.js';
-import { MEDIA_MARKER } from '../src/runner/prompt.js';
+import { startServer } from '../src/runner/local/server-process.js';
+import { MEDIA_MARKER } from '../src/runner/request/prompt.js';
 import { upstreamModelSet } from './helpers/upstream-convert.js';
 
 const BIN_DIR = inject('binDir');

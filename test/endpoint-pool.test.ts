@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { endpointPool } from '../src/runner/endpoint-pool.js';
-import { EndpointError } from '../src/runner/http-json.js';
-import { ModelCallError, type ModelCall, type ModelRequest } from '../src/runner/decoder.js';
-import type { Endpoint } from '../src/runner/endpoint.js';
-import { completionBody } from '../src/runner/llama-server-client.js';
-import { chatBody } from '../src/runner/openai-chat-client.js';
-import { endpointRoot } from '../src/runner/endpoint.js';
+import { endpointPool } from '../src/runner/remote/endpoint-pool.js';
+import { EndpointError } from '../src/runner/http/http-json.js';
+import { ModelCallError, type ModelCall, type ModelRequest } from '../src/runner/request/decoder.js';
+import type { Endpoint } from '../src/runner/remote/endpoint.js';
+import { completionBody } from '../src/runner/http/llama-server-client.js';
+import { chatBody } from '../src/runner/http/openai-chat-client.js';
+import { endpointRoot } from '../src/runner/remote/endpoint.js';
 
 const request = (name: string): ModelRequest => ({
   name, samples: new Float32Array(16), prompt: 'p <__media__> q', context: null, language: null, maxTokens: 5, contextSize: 256, ignoreEos: false,

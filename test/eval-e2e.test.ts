@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { runCli } from './helpers/cli.js';
 import { cleanupFixtures, script, speak } from './fixtures/speech.js';
-import { floatWavBytes } from '../src/runner/window-wav.js';
+import { floatWavBytes } from '../src/runner/request/window-wav.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-eval-e2e-'));
 let model: SyntheticModel;

@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureBuild } from '../src/build/index.js';
-import { cachedSourceDir } from '../src/build/source.js';
+import { ensureBuild } from '../src/llamacpp/index.js';
+import { cachedSourceDir } from '../src/llamacpp/source.js';
 import { cacheHome } from '../src/util/paths.js';
 
 declare module 'vitest' {

@@ -18,8 +18,8 @@ import { joinHalves, splitWindow } from '../src/guards/split.js';
 import { joinTexts } from '../src/text/scripts.js';
 import { collapseLoops, nonLoopingUnits } from '../src/guards/collapse.js';
 import { textUnits } from '../src/guards/units.js';
-import { parseLanguagePolicy } from '../src/runner/languages.js';
-import { parseOutput } from '../src/runner/parse-output.js';
+import { parseLanguagePolicy } from '../src/runner/request/languages.js';
+import { parseOutput } from '../src/runner/request/parse-output.js';
 import { UsageError } from '../src/errors.js';
 
 const kinds = (text: string, speechSeconds: number, extra: Partial<CheckPolicy> & { stop?: 'eos' | 'limit'; language?: string | null } = {}): FlagKind[] =>

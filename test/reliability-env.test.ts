@@ -13,7 +13,7 @@ import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, makeRunner, mountTmpfs, unmount, modelArgsFor, writeFileIn } from './helpers/reliability.js';
 import { mmprojGguf, textGguf } from './helpers/gguf.js';
 import { cleanupFixtures, script, sentences, speak } from './fixtures/speech.js';
-import { floatWavBytes } from '../src/runner/window-wav.js';
+import { floatWavBytes } from '../src/runner/request/window-wav.js';
 import { findOnPath } from '../src/util/which.js';
 
 const SCRIPT = 'language English<asr_text>Hello world.<|im_end|>';

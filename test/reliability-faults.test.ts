@@ -17,7 +17,7 @@ import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { BIN } from './helpers/cli.js';
 import { expectClean, expectOneLine, filesIn, makeRunner, wrapperBinDir } from './helpers/reliability.js';
 import { cleanupFixtures, concat, script, sentences, silence, speak } from './fixtures/speech.js';
-import { floatWavBytes } from '../src/runner/window-wav.js';
+import { floatWavBytes } from '../src/runner/request/window-wav.js';
 
 const SCRIPT = 'language English<asr_text>Hello world.<|im_end|>';
 

@@ -17,7 +17,7 @@ import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { AS_NOBODY, canDropPrivileges, expectClean, expectOneLine, filesIn, makeRunner, modelArgsFor, writeFileIn } from './helpers/reliability.js';
 import { wavBytes } from './helpers/signals.js';
 import { cleanupFixtures, script, sentences, speak, SR } from './fixtures/speech.js';
-import { floatWavBytes } from '../src/runner/window-wav.js';
+import { floatWavBytes } from '../src/runner/request/window-wav.js';
 import { BIN } from './helpers/cli.js';
 import { decodeWavFile } from '../src/audio/wav.js';
 import { rms } from './helpers/signals.js';

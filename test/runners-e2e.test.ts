@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { cleanupFixtures, script, sentences, speak } from './fixtures/speech.js';
-import { floatWavBytes } from '../src/runner/window-wav.js';
-import { startServer, type RunningServer } from '../src/runner/server-process.js';
-import { slotContextFor } from '../src/runner/server-runner.js';
+import { floatWavBytes } from '../src/runner/request/window-wav.js';
+import { startServer, type RunningServer } from '../src/runner/local/server-process.js';
+import { slotContextFor } from '../src/runner/local/server-runner.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-runners-e2e-'));
 let scripted: SyntheticModel;

@@ -13,7 +13,7 @@ import { parseSync, type NodeCue } from 'subtitle';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { runCli } from './helpers/cli.js';
 import { script, sentences, speak, cleanupFixtures, SR } from './fixtures/speech.js';
-import { floatWavBytes } from '../src/runner/window-wav.js';
+import { floatWavBytes } from '../src/runner/request/window-wav.js';
 
 const SECONDS = 2 * 3600;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-2h-test-'));

@@ -11,7 +11,7 @@ import { parseSync, type NodeCue } from 'subtitle';
 import { ensureSyntheticModel, type SyntheticModel } from './helpers/models.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { script, sentences, silence, speak, cleanupFixtures, concat, SR } from './fixtures/speech.js';
-import { floatWavBytes } from '../src/runner/window-wav.js';
+import { floatWavBytes } from '../src/runner/request/window-wav.js';
 
 const SCRIPT = 'language English<asr_text>Hello world.<|im_end|>';
 

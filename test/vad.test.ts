@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Region } from '../src/mel/region.js';
-import { analyseSpeech, detectSpeech, speechFromEnergy } from '../src/mel/speech-regions.js';
-import { frameBandEnergyDb } from '../src/mel/frame-energy.js';
-import { slidingPercentile } from '../src/mel/noise-floor.js';
+import type { Region } from '../src/speech/region.js';
+import { analyseSpeech, detectSpeech, speechFromEnergy } from '../src/speech/speech-regions.js';
+import { frameBandEnergyDb } from '../src/speech/frame-energy.js';
+import { slidingPercentile } from '../src/speech/noise-floor.js';
 import { N_FREQ_BINS, PowerStft } from '../src/mel/stft.js';
 import { SR, addNoise, addTone, cleanupFixtures, gain, script, sentences, speak, type Scripted } from './fixtures/speech.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyseSpeech } from '../src/mel/speech-regions.js';
+import { analyseSpeech } from '../src/speech/speech-regions.js';
 import { cutWindows } from '../src/windows/cut-windows.js';
 
 /**

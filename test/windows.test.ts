@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Region } from '../src/mel/region.js';
-import { analyseSpeech } from '../src/mel/speech-regions.js';
+import type { Region } from '../src/speech/region.js';
+import { analyseSpeech } from '../src/speech/speech-regions.js';
 import { cutWindows } from '../src/windows/cut-windows.js';
 import type { Window } from '../src/windows/window.js';
 import { SR, addNoise, cleanupFixtures, script, sentences, speak } from './fixtures/speech.js';

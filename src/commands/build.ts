@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { BACKENDS, ensureBuild, type BackendChoice } from '../build/index.js';
+import { BACKENDS, ensureBuild, type BackendChoice } from '../llamacpp/index.js';
 import { interruptSignal } from '../util/cleanup.js';
 import { loggingOptions } from './options.js';
 

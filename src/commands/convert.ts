@@ -5,7 +5,7 @@ import { convertCheckpoint, type ConvertProgress } from '../convert/convert-chec
 import { OUT_TYPES, type OutType } from '../convert/ggml-types.js';
 import { MMPROJ_FORMATS, type MmprojFormat } from '../convert/qwen3asr-tensors.js';
 import { QUANTIZE_TYPES, type QuantizeType } from '../convert/quantize.js';
-import { SYNTHETIC_SHAPES, generateSynthetic, type SyntheticShape } from '../convert/synthetic.js';
+import { SYNTHETIC_SHAPES, generateSynthetic, type SyntheticShape } from '../synthetic/synthetic.js';
 
 /**
  * llama-quantize for `--quantize`: $QWEN3ASR_LLAMA_QUANTIZE, else the project's own build
@@ -13,7 +13,7 @@ import { SYNTHETIC_SHAPES, generateSynthetic, type SyntheticShape } from '../con
  */
 async function llamaQuantize(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   if (env.QWEN3ASR_LLAMA_QUANTIZE) return env.QWEN3ASR_LLAMA_QUANTIZE;
-  const { findBuild } = await import('../build/index.js');
+  const { findBuild } = await import('../llamacpp/index.js');
   return (await findBuild({ env }))?.quantize;
 }
 

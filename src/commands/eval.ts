@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { collectEndpoint, intInRange, loggingOptions, MAX_JOBS, modelOptions, positiveInt, secondsInRange, modelRunOptions } from './options.js';
 import { UsageError } from '../errors.js';
-import { parseLanguagePolicy } from '../runner/languages.js';
+import { parseLanguagePolicy } from '../runner/request/languages.js';
 import { RUNNER_KINDS } from '../runner/runner.js';
 import { readDataset } from '../eval/dataset.js';
 import { runEval } from '../eval/run-eval.js';

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FORMATS, type Format } from '../writers/index.js';
 import { collectEndpoint, intInRange, wholeNumber, loggingOptions, MAX_JOBS, modelOptions, positiveInt, secondsInRange, modelRunOptions } from './options.js';
 import { UsageError } from '../errors.js';
-import { parseLanguagePolicy } from '../runner/languages.js';
+import { parseLanguagePolicy } from '../runner/request/languages.js';
 import { RUNNER_KINDS } from '../runner/runner.js';
 import { transcribeFiles, type Output, type TranscribeOptions } from '../pipeline/transcribe-files.js';
 

@@ -16,7 +16,7 @@
  * Cues are therefore ordered, non-overlapping, inside their window and, apart from that minimal
  * extension, inside the window's speech regions.
  */
-import type { Region } from '../mel/region.js';
+import type { Region } from '../speech/region.js';
 import type { WindowResult } from '../runner/window-result.js';
 import type { Cue } from './cue.js';
 import { columnsFor, fitLines, lineWidth, CJK_COLUMNS, LATIN_COLUMNS } from './line-break.js';

@@ -5,7 +5,7 @@
  * within a region in proportion to characters. Pauses between regions stay free of text, so a
  * pause inside a window shows as a gap between cues.
  */
-import type { Region } from '../mel/region.js';
+import type { Region } from '../speech/region.js';
 import { endsClause, spokenLength, type Token } from './split-text.js';
 
 /** Target reading speed, characters per second (typical subtitle guideline for adults: 17–20). */

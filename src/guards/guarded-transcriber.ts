@@ -3,8 +3,8 @@
  * flagged one goes up the repair ladder (./ladder.ts) before the result is handed on.
  */
 import type { Window } from '../windows/window.js';
-import type { LanguagePolicy, Language } from '../runner/languages.js';
-import { DecodeFailedError, WindowFailedError, type SpanDecoder, type WindowTranscriber } from '../runner/decoder.js';
+import type { LanguagePolicy, Language } from '../runner/request/languages.js';
+import { DecodeFailedError, WindowFailedError, type SpanDecoder, type WindowTranscriber } from '../runner/request/decoder.js';
 import { REPETITION_CONTROL, resumeLadder, runLadder, type Candidate, type DecodeSettings, type LadderConfig } from './ladder.js';
 import type { WindowResult } from '../runner/window-result.js';
 import { joinHalves, splitWindow } from './split.js';

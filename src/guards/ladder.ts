@@ -15,7 +15,7 @@
  * `nextStep` holds the decisions and is pure; `runLadder` drives it with any decode function
  * (the subprocess runner in production, scripted answers in the unit tests).
  */
-import type { RepetitionControl } from '../runner/sampler.js';
+import type { RepetitionControl } from '../runner/request/sampler.js';
 import { checkCandidate, severity, type CheckPolicy, type Flag, type FlagKind } from './detect.js';
 import { collapseLoops, nonLoopingUnits } from './collapse.js';
 

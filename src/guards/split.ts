@@ -2,8 +2,8 @@
  * The ladder's split step: a window cut in two at its quietest point, and the two answers joined
  * back into one (pure).
  */
-import { FRAMES_PER_SECOND } from '../mel/frame-energy.js';
-import type { Region } from '../mel/region.js';
+import { FRAMES_PER_SECOND } from '../speech/frame-energy.js';
+import type { Region } from '../speech/region.js';
 import type { Window } from '../windows/window.js';
 import { joinTexts } from '../text/scripts.js';
 import type { Candidate } from './ladder.js';

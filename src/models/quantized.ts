@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { execa } from 'execa';
 import { InterruptedError, UserError } from '../errors.js';
-import { ensureBuild, findBuild } from '../build/index.js';
+import { ensureBuild, findBuild } from '../llamacpp/index.js';
 import { interruptSignal } from '../util/cleanup.js';
 import { readCached } from './cache.js';
 import { downloadAliasOf, loadCatalog, type QuantizedAlias } from './catalog.js';

@@ -5,13 +5,13 @@
 import os from 'node:os';
 import type { Log } from '../util/log.js';
 import { resolveModel } from '../models/resolve.js';
-import { ensureBuild } from '../build/index.js';
+import { ensureBuild } from '../llamacpp/index.js';
 import { interruptSignal, makeTempDir } from '../util/cleanup.js';
-import { subprocessCall } from '../runner/subprocess-runner.js';
-import { serverRunner } from '../runner/server-runner.js';
-import { endpointRunner } from '../runner/endpoint-runner.js';
+import { subprocessCall } from '../runner/local/subprocess-runner.js';
+import { serverRunner } from '../runner/local/server-runner.js';
+import { endpointRunner } from '../runner/remote/endpoint-runner.js';
 import type { Runner, RunnerKind } from '../runner/runner.js';
-import type { FixedTokenBudget } from '../runner/token-budget-override.js';
+import type { FixedTokenBudget } from '../runner/request/token-budget-override.js';
 import type { TranscribeOptions } from './transcribe-files.js';
 
 /** Measured in bench/RESULTS.md ("Subprocess vs warm server"). */

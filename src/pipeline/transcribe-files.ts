@@ -4,7 +4,7 @@ import { render, type Format, type Transcript } from '../writers/index.js';
 import { ensureOutputDir, writeFileAtomic } from '../writers/output-file.js';
 import { STDIN, withDecodedInput } from '../audio/decode.js';
 import type { Audio } from '../audio/audio.js';
-import { analyseSpeech } from '../mel/speech-regions.js';
+import { analyseSpeech } from '../speech/speech-regions.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { checkDistinctOutputs, checkNoInputOverwritten, checkOutputNames, outputPathsFor } from './outputs.js';

@@ -4,17 +4,17 @@ import { durationSeconds } from '../audio/audio.js';
 import type { Transcript } from '../writers/index.js';
 import type { TranscribeOptions } from './transcribe-files.js';
 import type { Log } from '../util/log.js';
-import { analyseSpeech } from '../mel/speech-regions.js';
+import { analyseSpeech } from '../speech/speech-regions.js';
 import { cutWindows } from '../windows/cut-windows.js';
 import { buildCues, fileLanguage } from '../cues/build-cues.js';
-import { spanDecoder } from '../runner/decoder.js';
+import { spanDecoder } from '../runner/request/decoder.js';
 import { guardedWindowTranscriber } from '../guards/guarded-transcriber.js';
 import { runWindows } from '../runner/run-windows.js';
-import { parseLanguagePolicy } from '../runner/languages.js';
-import { fixedTokenBudgetFromEnv } from '../runner/token-budget-override.js';
+import { parseLanguagePolicy } from '../runner/request/languages.js';
+import { fixedTokenBudgetFromEnv } from '../runner/request/token-budget-override.js';
 import { createProgress, type BatchPosition } from './progress-bar.js';
 import { startRunner } from './choose-runner.js';
-import { WindowFailedError, type WindowTranscriber } from '../runner/decoder.js';
+import { WindowFailedError, type WindowTranscriber } from '../runner/request/decoder.js';
 import { UserError } from '../errors.js';
 
 /** Turns decoded audio into a transcript; holds whatever stays warm across inputs. */

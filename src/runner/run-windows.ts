@@ -1,6 +1,6 @@
 import type { Window } from '../windows/window.js';
 import type { WindowResult } from './window-result.js';
-import type { WindowTranscriber } from './decoder.js';
+import type { WindowTranscriber } from './request/decoder.js';
 
 export interface WindowsOutcome {
   /** In window order, whatever order they finished in. */

@@ -1,4 +1,4 @@
-import type { ModelCall } from './decoder.js';
+import type { ModelCall } from './request/decoder.js';
 
 /**
  * What runs the model for a whole run: the call one window goes through, how many windows to keep

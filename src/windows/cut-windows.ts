@@ -15,8 +15,8 @@
  * A window ends MARGIN after its last speech, or at the cut where the pause is shorter than two
  * margins; silence beyond that is skipped, so windows never hold long silences and never overlap.
  */
-import { FRAMES_PER_SECOND } from '../mel/frame-energy.js';
-import type { Region } from '../mel/region.js';
+import { FRAMES_PER_SECOND } from '../speech/frame-energy.js';
+import type { Region } from '../speech/region.js';
 import type { Window } from './window.js';
 
 /** The model's inference window when the caller does not say (Qwen3-ASR GGUF metadata: 8 s). */

@@ -1,4 +1,4 @@
-import type { Region } from '../mel/region.js';
+import type { Region } from '../speech/region.js';
 
 /** One model call's worth of audio, in seconds from the start of the input; start < end. */
 export interface Window {

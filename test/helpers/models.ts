@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
 import type { OutType } from '../../src/convert/ggml-types.js';
-import { generateSynthetic, type SyntheticScript, type SyntheticShape } from '../../src/convert/synthetic.js';
+import { generateSynthetic, type SyntheticScript, type SyntheticShape } from '../../src/synthetic/synthetic.js';
 import { cacheHome } from '../../src/util/paths.js';
 
 /**

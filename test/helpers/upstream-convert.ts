@@ -18,10 +18,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { cachedSourceDir } from '../../src/build/source.js';
+import { cachedSourceDir } from '../../src/llamacpp/source.js';
 import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
 import type { OutType } from '../../src/convert/ggml-types.js';
-import { generateSynthetic, type SyntheticScript } from '../../src/convert/synthetic.js';
+import { generateSynthetic, type SyntheticScript } from '../../src/synthetic/synthetic.js';
 import { cacheHome } from '../../src/util/paths.js';
 
 const execFileP = promisify(execFile);
@@ -84,7 +84,7 @@ function hashFiles(h: crypto.Hash, dir: string, keep: (f: string) => boolean): v
 function setKey(opts: UpstreamCheckpointOptions, llamaSource: string): string {
   const h = crypto.createHash('sha256');
   h.update(JSON.stringify({ audioLayers: opts.audioLayers ?? 4, script: opts.script ?? null, seed: opts.seed ?? null, llamaSource }));
-  hashFiles(h, path.join(ROOT, 'src/convert'), (f) => f.endsWith('.ts'));
+  for (const dir of ['src/convert', 'src/synthetic']) hashFiles(h, path.join(ROOT, dir), (f) => f.endsWith('.ts'));
   h.update(fs.readFileSync(LAUNCHER));
   hashFiles(h, path.join(REFERENCE, 'stand-in'), (f) => f.endsWith('.py'));
   return h.digest('hex').slice(0, 20);

@@ -1,4 +1,4 @@
-import { fromByteLevel, toByteLevel } from './byte-level.js';
+import { fromByteLevel, toByteLevel } from '../convert/byte-level.js';
 import { trainBpe } from './bpe-trainer.js';
 import { OFFICIAL_ADDED_TOKENS, SUPPORTED_LANGUAGES } from './synthetic-files.js';
 

@@ -5,8 +5,8 @@
  * endpoint (refused, reset, timed out, 5xx) is left alone for `downForMs` by every request.
  * Results keep their window order because the caller stores them by window, not by arrival.
  */
-import { ModelCallError, type ModelCall } from './decoder.js';
-import { EndpointError } from './http-json.js';
+import { ModelCallError, type ModelCall } from '../request/decoder.js';
+import { EndpointError } from '../http/http-json.js';
 import type { Endpoint } from './endpoint.js';
 
 interface Slot {

@@ -1,4 +1,4 @@
-import { BYTE_SYMBOLS, preTokenize, toByteLevel } from './byte-level.js';
+import { BYTE_SYMBOLS, preTokenize, toByteLevel } from '../convert/byte-level.js';
 
 /**
  * A tiny byte-level BPE trainer: enough to give the synthetic models a real-looking vocabulary

@@ -3,13 +3,13 @@
  * at once in one batch (continuous batching shares each weight read between the slots). Each
  * window is the same raw-prompt request the subprocess runner makes, at temperature 0.
  */
-import { contextSizeFor, maxTokensFor } from './budget.js';
-import { llamaServerCall } from './llama-server-client.js';
-import { MEDIA_MARKER } from './prompt.js';
+import { contextSizeFor, maxTokensFor } from '../request/budget.js';
+import { llamaServerCall } from '../http/llama-server-client.js';
+import { MEDIA_MARKER } from '../request/prompt.js';
 import { startServer } from './server-process.js';
-import { fixedTokens, type FixedTokenBudget } from './token-budget-override.js';
-import type { Runner } from './runner.js';
-import { SAMPLE_RATE } from '../audio/audio.js';
+import { fixedTokens, type FixedTokenBudget } from '../request/token-budget-override.js';
+import type { Runner } from '../runner.js';
+import { SAMPLE_RATE } from '../../audio/audio.js';
 
 export interface ServerRunnerSetup {
   readonly server: string;

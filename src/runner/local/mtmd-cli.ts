@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { interruptSignal, killGroup, trackChildGroup, interruption } from '../util/cleanup.js';
-import { ModelCallError } from './decoder.js';
+import { interruptSignal, killGroup, trackChildGroup, interruption } from '../../util/cleanup.js';
+import { ModelCallError } from '../request/decoder.js';
 
 /** One call of the patched llama-mtmd-cli on one WAV. */
 export interface MtmdJob {

@@ -5,10 +5,10 @@
  * forced language is an assistant turn to continue (`continue_final_message`, vLLM's way to
  * prefill), so the answer is the transcript alone, as with the raw prompt.
  */
-import { floatWavBytes } from './window-wav.js';
-import { ASR_TEXT_TAG } from './prompt.js';
+import { floatWavBytes } from '../request/window-wav.js';
+import { ASR_TEXT_TAG } from '../request/prompt.js';
 import { EndpointError, requestJson } from './http-json.js';
-import type { ModelCall, ModelRequest } from './decoder.js';
+import type { ModelCall, ModelRequest } from '../request/decoder.js';
 
 interface ChatResponse {
   readonly choices?: ReadonlyArray<{ readonly message?: { readonly content?: unknown }; readonly finish_reason?: unknown }>;

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 /**
  * The languages Qwen3-ASR names in its output (`language English<asr_text>…`), in the order of

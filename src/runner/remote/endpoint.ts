@@ -4,11 +4,11 @@
  * runners make). Anything else is taken for an OpenAI-compatible server (vLLM): chat completions
  * with `input_audio`, the model named by `GET /v1/models`.
  */
-import { UserError } from '../errors.js';
-import { EndpointError, requestJson } from './http-json.js';
-import { llamaServerCall } from './llama-server-client.js';
-import { openAiChatCall } from './openai-chat-client.js';
-import type { ModelCall } from './decoder.js';
+import { UserError } from '../../errors.js';
+import { EndpointError, requestJson } from '../http/http-json.js';
+import { llamaServerCall } from '../http/llama-server-client.js';
+import { openAiChatCall } from '../http/openai-chat-client.js';
+import type { ModelCall } from '../request/decoder.js';
 
 export interface Endpoint {
   readonly url: string;

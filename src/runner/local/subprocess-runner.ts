@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMtmdCli, type MtmdSetup } from './mtmd-cli.js';
-import { writeFloatWav } from './window-wav.js';
-import { samplerCliArgs } from './sampler.js';
-import type { ModelCall } from './decoder.js';
+import { writeFloatWav } from '../request/window-wav.js';
+import { samplerCliArgs } from '../request/sampler.js';
+import type { ModelCall } from '../request/decoder.js';
 
 /**
  * The per-window runner: one llama-mtmd-cli process per request, on a temporary 16 kHz WAV.

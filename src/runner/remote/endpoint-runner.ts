@@ -1,8 +1,8 @@
 import { connectEndpoint } from './endpoint.js';
 import { endpointPool } from './endpoint-pool.js';
-import type { Runner } from './runner.js';
-import type { Log } from '../util/log.js';
-import { InterruptedError } from '../errors.js';
+import type { Runner } from '../runner.js';
+import type { Log } from '../../util/log.js';
+import { InterruptedError } from '../../errors.js';
 
 /**
  * Windows spread over already-running servers (--endpoint, repeatable); nothing to stop at the

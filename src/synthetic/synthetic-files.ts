@@ -2,7 +2,7 @@
  * The small JSON files of a synthetic Qwen3-ASR folder, laid out like the real Hugging Face
  * ones (same keys, same nesting) but built here from the stand-in's dimensions and token ids.
  */
-import type { AudioHparams, TextHparams } from './qwen3asr-config.js';
+import type { AudioHparams, TextHparams } from '../convert/qwen3asr-config.js';
 
 /** The dimensions a synthetic stand-in chooses; the rest of its config.json keeps the real values. */
 export interface SyntheticDims {

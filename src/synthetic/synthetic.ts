@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { f32ToBf16 } from './ggml-types.js';
+import { f32ToBf16 } from '../convert/ggml-types.js';
 import { Prng, hashString } from './prng.js';
-import { elementCount, writeSafetensors, type TensorSource } from './safetensors.js';
+import { elementCount, writeSafetensors, type TensorSource } from '../convert/safetensors.js';
 import {
   CHAT_TEMPLATE,
   configJson,

@@ -13,7 +13,7 @@
  * below ~200 Hz and can be louder than speech; leaving them out makes a constant hum invisible.
  * The upper limit drops hiss above the band where speech has little energy.
  */
-import { N_FFT, N_FREQ_BINS, PowerStft, frameCount, framesSpan } from './stft.js';
+import { N_FFT, N_FREQ_BINS, PowerStft, frameCount, framesSpan } from '../mel/stft.js';
 import type { SampleSource } from '../audio/audio.js';
 
 /** Frames per second of every per-frame array in this project (hop 160 at 16 kHz). */

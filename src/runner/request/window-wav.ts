@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { SAMPLE_RATE } from '../audio/audio.js';
+import { SAMPLE_RATE } from '../../audio/audio.js';
 
 /**
  * A 32-bit float mono WAV of the samples: float keeps exactly what was decoded (16-bit would

@@ -3,11 +3,11 @@
  * is the exact prompt the subprocess runner gives llama-mtmd-cli (no chat template), with the
  * WAV as `multimodal_data`, at temperature 0 — so both runners make the same decode.
  */
-import { floatWavBytes } from './window-wav.js';
-import { MEDIA_MARKER } from './prompt.js';
-import { samplerRequestFields } from './sampler.js';
+import { floatWavBytes } from '../request/window-wav.js';
+import { MEDIA_MARKER } from '../request/prompt.js';
+import { samplerRequestFields } from '../request/sampler.js';
 import { EndpointError, requestJson } from './http-json.js';
-import type { ModelCall, ModelRequest } from './decoder.js';
+import type { ModelCall, ModelRequest } from '../request/decoder.js';
 
 interface CompletionResponse {
   readonly content?: unknown;

@@ -4,9 +4,9 @@
  * one request (a llama-mtmd-cli subprocess, a warm llama-server, remote endpoints); the prompt,
  * the token limit, the retry and the parsing are here, once, so every runner decodes alike.
  */
-import type { Audio } from '../audio/audio.js';
-import type { Window } from '../windows/window.js';
-import type { WindowResult } from './window-result.js';
+import type { Audio } from '../../audio/audio.js';
+import type { Window } from '../../windows/window.js';
+import type { WindowResult } from '../window-result.js';
 import type { Language } from './languages.js';
 import type { RepetitionControl } from './sampler.js';
 import { buildPrompt } from './prompt.js';

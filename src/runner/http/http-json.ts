@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import { interruptSignal, interruption } from '../util/cleanup.js';
-import { ModelCallError } from './decoder.js';
+import { interruptSignal, interruption } from '../../util/cleanup.js';
+import { ModelCallError } from '../request/decoder.js';
 
 /**
  * Why a request to an endpoint failed. `unreachable`: the server is gone or broken (refused,

@@ -4,12 +4,12 @@
  * exit (cleanup.ts kills tracked children).
  */
 import { execa, type ResultPromise } from 'execa';
-import { interruptSignal, interruption, trackChild } from '../util/cleanup.js';
-import { UserError } from '../errors.js';
+import { interruptSignal, interruption, trackChild } from '../../util/cleanup.js';
+import { UserError } from '../../errors.js';
 import { freeLoopbackPort } from './free-port.js';
 import { waitHealthy } from './health.js';
-import { MEDIA_MARKER } from './prompt.js';
-import { findOnPath } from '../util/which.js';
+import { MEDIA_MARKER } from '../request/prompt.js';
+import { findOnPath } from '../../util/which.js';
 
 export interface ServerSetup {
   readonly server: string;
