@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import { withDecodedInput } from '../audio/decode.js';
-import { createTranscriber, type Transcriber } from '../pipeline/transcriber.js';
+import { lazyTranscriber } from '../pipeline/transcriber.js';
+import { joinTexts } from '../text/scripts.js';
 import type { TranscribeOptions } from '../pipeline/transcribe-files.js';
 import type { Log } from '../util/log.js';
 import { normaliseWords } from './normalise.js';
@@ -64,19 +65,18 @@ export async function runEval(
   resultsFile: string | null,
   log: Log,
 ): Promise<EvalSummary> {
-  // Started by the first file, inside a callback: `as` keeps TS from narrowing it to null here.
-  let transcriber = null as Transcriber | null;
+  const transcriber = lazyTranscriber(options, log);
   const results: UtteranceResult[] = [];
   const out = resultsFile ? fs.openSync(resultsFile, 'w') : null;
   try {
     for (const [i, u] of utterances.entries()) {
       const { t, latencyMs } = await withDecodedInput(u.audio, options.ffmpeg, async (audio) => {
-        transcriber ??= await createTranscriber(options, log);
+        const model = await transcriber.get();
         const started = Date.now();
-        const t = await transcriber.transcribe(audio, u.audio);
+        const t = await model.transcribe(audio, u.audio);
         return { t, latencyMs: Date.now() - started };
       });
-      const hypothesis = t.windows.map((w) => w.text).filter(Boolean).join(' ');
+      const hypothesis = t.windows.map((w) => w.text).filter(Boolean).reduce(joinTexts, '');
       const r = scoreUtterance(u, hypothesis, t.durationSeconds, latencyMs);
       results.push(r);
       if (out !== null) fs.writeSync(out, `${JSON.stringify(r)}\n`);
@@ -84,7 +84,7 @@ export async function runEval(
     }
   } finally {
     if (out !== null) fs.closeSync(out);
-    await transcriber?.close();
+    await transcriber.close();
   }
   return summarise(results);
 }

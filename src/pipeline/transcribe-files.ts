@@ -8,8 +8,8 @@ import { analyseSpeech } from '../speech/speech-regions.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { checkDistinctOutputs, checkNoInputOverwritten, checkOutputNames, outputPathsFor } from './outputs.js';
-import { createTranscriber, type Transcriber } from './transcriber.js';
-import { modelSpinner, type BatchPosition } from './progress-bar.js';
+import { lazyTranscriber, type Transcriber } from './transcriber.js';
+import type { BatchPosition } from './progress-bar.js';
 import { createLog, type Log, type LogLevel } from '../util/log.js';
 import { fileIdentity, identityOf, outputStates, planOutputs, recordedInput, sha256, writeRecord, type InputIdentity, type OutputPlan } from './output-record.js';
 import type { RunnerKind } from '../runner/runner.js';
@@ -81,8 +81,6 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   checkOutputNames(allTargets);
   checkNoInputOverwritten(options.inputs, allTargets);
   const started = Date.now();
-  // Started by the first file, inside a callback: `as` keeps TS from narrowing it to null here.
-  let transcriber = null as Transcriber | null;
   const outcomes: FileOutcome[] = [];
 
   // An output folder that cannot be written is found before hours of transcription, not after.
@@ -90,16 +88,8 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
 
   // The model starts with the first file that needs it; a model or build that fails is no fault
   // of that file: it would fail every file alike, so it stops the run.
-  const model = async () => {
-    if (transcriber) return transcriber;
-    // the first file waits for the model (and, the first time ever, its download or build)
-    const spinner = modelSpinner(`loading the model (${path.basename(options.model)})…`, log.level);
-    try {
-      return (transcriber = await createTranscriber(options, log));
-    } finally {
-      spinner.stop();
-    }
-  };
+  const transcriber = lazyTranscriber(options, log);
+  const model = () => transcriber.get();
   try {
     for (const [i, input] of options.inputs.entries()) {
       throwIfInterrupted();
@@ -129,7 +119,7 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
     }
   } finally {
     // The warm runner's server goes with the run, whatever ended it.
-    await transcriber?.close();
+    await transcriber.close();
     if (options.json) process.stdout.write(`${JSON.stringify(summary(outcomes, Date.now() - started), null, 2)}\n`);
   }
 

@@ -12,7 +12,7 @@ import { guardedWindowTranscriber } from '../guards/guarded-transcriber.js';
 import { runWindows } from '../runner/run-windows.js';
 import { parseLanguagePolicy } from '../runner/request/languages.js';
 import { fixedTokenBudgetFromEnv } from '../runner/request/token-budget-override.js';
-import { createProgress, type BatchPosition } from './progress-bar.js';
+import { createProgress, modelSpinner, type BatchPosition } from './progress-bar.js';
 import { startRunner } from './choose-runner.js';
 import { WindowFailedError, type WindowTranscriber } from '../runner/request/decoder.js';
 import { UserError } from '../errors.js';
@@ -97,5 +97,32 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
       };
     },
     close: () => runner.close(),
+  };
+}
+
+/**
+ * The model, started by the first input that needs it (a batch of finished files never loads
+ * it), behind a spinner on a terminal; closed once, whatever ended the run. One for `transcribe`
+ * and `eval` alike.
+ */
+export function lazyTranscriber(options: TranscribeOptions, log: Log): { get(): Promise<Transcriber>; close(): Promise<void> } {
+  let started: Promise<Transcriber> | null = null;
+  return {
+    get() {
+      started ??= (async () => {
+        // the first input waits for the model (and, the first time ever, its download or build)
+        const spinner = modelSpinner(`loading the model (${path.basename(options.model)})…`, log.level);
+        try {
+          return await createTranscriber(options, log);
+        } finally {
+          spinner.stop();
+        }
+      })();
+      return started;
+    },
+    async close() {
+      const t = await started?.catch(() => null);
+      await t?.close();
+    },
   };
 }
