@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import stringWidth from 'string-width';
 import { MAX_DURATION, MIN_DURATION, buildCues, fileLanguage } from '../src/cues/build-cues.js';
-import type { Cue } from '../src/cues/cue.js';
+import type { Cue } from '../src/transcript/cue.js';
 import { CJK_COLUMNS, LATIN_COLUMNS, fitLines } from '../src/cues/line-break.js';
 import { splitPhrases, tokenize } from '../src/cues/split-text.js';
 import type { Region } from '../src/speech/region.js';
-import type { WindowResult } from '../src/runner/window-result.js';
+import type { WindowResult } from '../src/transcript/window-result.js';
 
 const EPS = 1e-9;
 

@@ -4,16 +4,11 @@
  * split step and the --language policy parser.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  checkCandidate,
-  compressionRatio,
-  findLoop,
-  longestContextRun,
-  weightedLetters,
-  type CheckPolicy,
-  type FlagKind,
-} from '../src/guards/detect.js';
-import { bestAttempt, nextStep, resumeLadder, runLadder, type Attempt, type Candidate, type DecodeSettings, type LadderConfig } from '../src/guards/ladder.js';
+import { checkCandidate, compressionRatio, findLoop, longestContextRun, weightedLetters, type CheckPolicy } from '../src/guards/detect.js';
+import type { FlagKind } from '../src/transcript/guard-record.js';
+import { bestAttempt, nextStep, resumeLadder, runLadder, type LadderConfig } from '../src/guards/ladder.js';
+import type { Attempt, DecodeSettings } from '../src/transcript/guard-record.js';
+import type { Decoded as Decoded } from '../src/transcript/decode.js';
 import { joinHalves, splitWindow } from '../src/guards/split.js';
 import { joinTexts } from '../src/text/scripts.js';
 import { collapseLoops, nonLoopingUnits } from '../src/guards/collapse.js';
@@ -152,7 +147,7 @@ describe('other detectors', () => {
 // The ladder, driven by a scripted decoder.
 
 const BASE: DecodeSettings = { repetitionControl: false, split: false, context: null, language: null };
-const answer = (text: string, language: string | null = 'English', stop: 'eos' | 'limit' = 'eos'): Candidate => ({ language, text, stop, tokens: 10 });
+const answer = (text: string, language: string | null = 'English', stop: 'eos' | 'limit' = 'eos'): Decoded => ({ language, text, stop, tokens: 10 });
 
 function config(over: Partial<LadderConfig> = {}): LadderConfig {
   return {
@@ -165,7 +160,7 @@ function config(over: Partial<LadderConfig> = {}): LadderConfig {
 }
 
 /** A decoder that answers by rule and records the settings it was asked for. */
-function scripted(rule: (s: DecodeSettings) => Candidate) {
+function scripted(rule: (s: DecodeSettings) => Decoded) {
   const calls: DecodeSettings[] = [];
   return {
     calls,

@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderVtt } from '../src/writers/vtt.js';
 import { findOnPath } from '../src/util/which.js';
-import type { Cue } from '../src/cues/cue.js';
+import type { Cue } from '../src/transcript/cue.js';
 
 const chromium = findOnPath('chromium') ?? findOnPath('chromium-browser') ?? findOnPath('google-chrome');
 if (!chromium) throw new Error('this test needs Chromium (apt-get install chromium; .ci/run installs it)');

@@ -5,7 +5,7 @@ import { renderVtt } from '../src/writers/vtt.js';
 import { renderTxt } from '../src/writers/txt.js';
 import { renderJson } from '../src/writers/json.js';
 import { formatTimestamp } from '../src/writers/timestamp.js';
-import type { Cue } from '../src/cues/cue.js';
+import type { Cue } from '../src/transcript/cue.js';
 
 const cues: Cue[] = [
   { start: 0.5, end: 2.25, text: 'Hello there.' },

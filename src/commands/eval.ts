@@ -5,8 +5,7 @@ import { parseLanguagePolicy } from '../runner/request/languages.js';
 import { RUNNER_KINDS } from '../runner/runner.js';
 import { readDataset } from '../eval/dataset.js';
 import { runEval } from '../eval/run-eval.js';
-import { createLog } from '../util/log.js';
-import type { TranscribeOptions } from '../pipeline/transcribe-files.js';
+import { createLog, type LogLevel } from '../util/log.js';
 
 export function evalCommand(): Command {
   const cmd = new Command('eval')
@@ -28,18 +27,13 @@ export function evalCommand(): Command {
   cmd.action(async (dataset: string, opts: Record<string, unknown>) => {
     if (opts.quiet && opts.verbose) throw new UsageError('--quiet and --verbose contradict each other', 'keep one');
     parseLanguagePolicy((opts.language as string | undefined) ?? null);
-    const level = opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal';
+    const level: LogLevel = opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal';
     const all = readDataset(dataset);
     const utterances = opts.limit ? all.slice(0, opts.limit as number) : all;
-    const options: TranscribeOptions = {
-      inputs: utterances.map((u) => u.audio),
-      formats: ['txt'],
-      output: { kind: 'stdout' },
+    const options = {
       ...modelRunOptions(opts),
-      force: false,
-      json: Boolean(opts.json),
       ffmpeg: (opts.ffmpeg as string | undefined) ?? null,
-      backend: 'auto',
+      backend: 'auto' as const,
       llamaCppSource: null,
       log: level,
     };

@@ -17,8 +17,8 @@
  * extension, inside the window's speech regions.
  */
 import type { Region } from '../speech/region.js';
-import type { WindowResult } from '../runner/window-result.js';
-import type { Cue } from './cue.js';
+import type { WindowResult } from '../transcript/window-result.js';
+import type { Cue } from '../transcript/cue.js';
 import { columnsFor, fitLines, lineWidth, CJK_COLUMNS, LATIN_COLUMNS } from './line-break.js';
 import { endsSentence, joinTokens, splitPhrases, tokenize, type Token } from './split-text.js';
 import { allocateToRegions, proportionalSpans, spokenChars } from './timing.js';

@@ -5,9 +5,8 @@
  */
 import fs from 'node:fs';
 import { withDecodedInput } from '../audio/decode.js';
-import { lazyTranscriber } from '../pipeline/transcriber.js';
+import { lazyTranscriber, type ModelRunOptions } from '../pipeline/transcriber.js';
 import { joinTexts } from '../text/scripts.js';
-import type { TranscribeOptions } from '../pipeline/transcribe-files.js';
 import type { Log } from '../util/log.js';
 import { normaliseWords } from './normalise.js';
 import { sumEdits, wordEdits, wordErrorRate, type WordEdits } from './wer.js';
@@ -61,7 +60,7 @@ export function summarise(results: readonly UtteranceResult[]): EvalSummary {
 
 export async function runEval(
   utterances: readonly Utterance[],
-  options: TranscribeOptions,
+  options: ModelRunOptions & { readonly ffmpeg: string | null },
   resultsFile: string | null,
   log: Log,
 ): Promise<EvalSummary> {

@@ -7,22 +7,8 @@
  */
 import zlib from 'node:zlib';
 import { spokenCharacters, textUnits, type Unit } from './units.js';
-
-export type FlagKind =
-  | 'repetition'
-  | 'compression'
-  | 'token-limit'
-  | 'too-much-text'
-  | 'too-little-text'
-  | 'no-text'
-  | 'context-leak'
-  | 'language';
-
-export interface Flag {
-  readonly kind: FlagKind;
-  /** What was found, for people (`"again and" ×14`, `41.2 letters/s`). */
-  readonly detail: string;
-}
+import type { StopReason } from '../transcript/decode.js';
+import type { Flag, FlagKind } from '../transcript/guard-record.js';
 
 /** How bad a flag is, for choosing the best of several failed candidates. */
 export const SEVERITY: Record<FlagKind, number> = {
@@ -196,7 +182,7 @@ export interface CandidateFacts {
   readonly text: string;
   /** The language the model named (or was forced to), null for `language None`. */
   readonly language: string | null;
-  readonly stop: 'eos' | 'limit';
+  readonly stop: StopReason;
   /** Seconds of detected speech in the window. */
   readonly speechSeconds: number;
 }

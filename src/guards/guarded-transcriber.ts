@@ -5,8 +5,10 @@
 import type { Window } from '../windows/window.js';
 import type { LanguagePolicy, Language } from '../runner/request/languages.js';
 import { DecodeFailedError, WindowFailedError, type SpanDecoder, type WindowTranscriber } from '../runner/request/decoder.js';
-import { REPETITION_CONTROL, resumeLadder, runLadder, type Candidate, type DecodeSettings, type LadderConfig } from './ladder.js';
-import type { WindowResult } from '../runner/window-result.js';
+import { REPETITION_CONTROL, resumeLadder, runLadder, type LadderConfig } from './ladder.js';
+import type { Decoded as Decoded } from '../transcript/decode.js';
+import type { DecodeSettings } from '../transcript/guard-record.js';
+import type { WindowResult } from '../transcript/window-result.js';
 import { joinHalves, splitWindow } from './split.js';
 
 export interface GuardOptions {
@@ -45,7 +47,7 @@ export function guardedWindowTranscriber(decodeSpan: SpanDecoder, options: Guard
   };
   const setup = (window: Window) => {
     const halves = splitWindow(window, options.loudness);
-    const decode = async (s: DecodeSettings): Promise<Candidate> => {
+    const decode = async (s: DecodeSettings): Promise<Decoded> => {
       const o = {
         context: s.context,
         language: s.language as Language | null,

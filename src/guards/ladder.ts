@@ -16,55 +16,12 @@
  * (the subprocess runner in production, scripted answers in the unit tests).
  */
 import type { RepetitionControl } from '../runner/request/sampler.js';
-import { checkCandidate, severity, type CheckPolicy, type Flag, type FlagKind } from './detect.js';
+import { checkCandidate, severity, type CheckPolicy } from './detect.js';
+import type { Decoded } from '../transcript/decode.js';
+import type { Attempt, DecodeSettings, Flag, FlagKind, GuardReport, Step } from '../transcript/guard-record.js';
 import { collapseLoops, nonLoopingUnits } from './collapse.js';
 
-export type Step = 'initial' | 'repetition-control' | 'split' | 'drop-context' | 'force-language';
-
-/** How one decode is made. */
-export interface DecodeSettings {
-  /** Sampler options against loops (REPETITION_CONTROL). */
-  readonly repetitionControl: boolean;
-  /** Decode the window as two halves cut at its quietest point. */
-  readonly split: boolean;
-  readonly context: string | null;
-  /** Prefilled language, null: the model detects it. */
-  readonly language: string | null;
-}
-
-/** What a decode returned. */
-export interface Candidate {
-  readonly language: string | null;
-  readonly text: string;
-  readonly stop: 'eos' | 'limit';
-  readonly tokens: number;
-}
-
-export type Decode = (settings: DecodeSettings) => Promise<Candidate>;
-
-export interface Attempt extends Candidate {
-  readonly step: Step;
-  /** The flags that called for this step (none for the initial decode). */
-  readonly reason: readonly FlagKind[];
-  readonly settings: DecodeSettings;
-  readonly flags: readonly Flag[];
-  /** Set when the decode itself failed (the binary crashed twice): not a candidate. */
-  readonly error?: string;
-}
-
-export type Outcome = 'clean' | 'repaired' | 'marked';
-
-export interface GuardReport {
-  /** Flags of the initial decode. */
-  readonly flags: readonly Flag[];
-  /** The initial decode and every retry, in order; empty for a clean window. */
-  readonly attempts: readonly Attempt[];
-  readonly outcome: Outcome;
-  /** Index in attempts of the decode whose text is kept (0 for a clean window). */
-  readonly kept: number;
-  /** Marked windows only: units taken out of the kept decode's loops (its raw text is attempts[kept].text). */
-  readonly collapsed?: number;
-}
+export type Decode = (settings: DecodeSettings) => Promise<Decoded>;
 
 export interface LadderConfig {
   readonly policy: CheckPolicy;
@@ -168,7 +125,7 @@ export function bestAttempt(attempts: readonly Attempt[]): number {
  * The checks of one decode. Leakage is checked against the context that decode was given: text
  * that a decode without the context still produces was not copied from it (it is spoken).
  */
-function check(config: LadderConfig, c: Candidate, settings: DecodeSettings): Flag[] {
+function check(config: LadderConfig, c: Decoded, settings: DecodeSettings): Flag[] {
   return checkCandidate({ ...c, speechSeconds: config.speechSeconds }, { ...config.policy, context: settings.context });
 }
 
@@ -181,7 +138,7 @@ export async function runLadder(decode: Decode, config: LadderConfig): Promise<L
 }
 
 export interface LadderResult {
-  readonly kept: Candidate;
+  readonly kept: Decoded;
   readonly report: GuardReport;
 }
 
@@ -202,7 +159,7 @@ async function climb(decode: Decode, config: LadderConfig, attempts: Attempt[]):
     const next = nextStep(config, last, done);
     if (!next) break;
     done.push(next.step);
-    let c: Candidate;
+    let c: Decoded;
     try {
       c = await decode(next.settings);
     } catch (err) {

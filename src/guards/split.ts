@@ -6,7 +6,7 @@ import { FRAMES_PER_SECOND } from '../speech/frame-energy.js';
 import type { Region } from '../speech/region.js';
 import type { Window } from '../windows/window.js';
 import { joinTexts } from '../text/scripts.js';
-import type { Candidate } from './ladder.js';
+import type { Decoded as Decoded } from '../transcript/decode.js';
 
 /** Shortest window worth splitting: halves under ~1 s give the model too little to go on. */
 export const MIN_SPLIT_WINDOW_SECONDS = 2;
@@ -56,7 +56,7 @@ export function splitWindow(window: Window, loudness: Float32Array): [Half, Half
 }
 
 /** One candidate from the answers for both halves (language: the half with more speech that named one). */
-export function joinHalves(halves: readonly [Half, Half], answers: readonly [Candidate, Candidate]): Candidate {
+export function joinHalves(halves: readonly [Half, Half], answers: readonly [Decoded, Decoded]): Decoded {
   const [a, b] = answers;
   const named = [0, 1].filter((i) => answers[i].language !== null).sort((i, j) => seconds(halves[j].speech) - seconds(halves[i].speech));
   return {

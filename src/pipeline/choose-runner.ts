@@ -12,7 +12,7 @@ import { serverRunner } from '../runner/local/server-runner.js';
 import { endpointRunner } from '../runner/remote/endpoint-runner.js';
 import type { Runner, RunnerKind } from '../runner/runner.js';
 import type { FixedTokenBudget } from '../runner/request/token-budget-override.js';
-import type { TranscribeOptions } from './transcribe-files.js';
+import type { ModelRunOptions } from './transcriber.js';
 
 /** Measured in bench/RESULTS.md ("Subprocess vs warm server"). */
 export const DEFAULT_RUNNER: RunnerKind = 'server';
@@ -38,7 +38,7 @@ function extraArgs(): string[] {
   return (process.env.QWEN3ASR_EXTRA_ARGS ?? '').split(' ').filter(Boolean);
 }
 
-export async function startRunner(options: TranscribeOptions, budget: FixedTokenBudget | null, log: Log): Promise<StartedRunner> {
+export async function startRunner(options: ModelRunOptions, budget: FixedTokenBudget | null, log: Log): Promise<StartedRunner> {
   if (options.endpoints.length > 0) {
     const windowSeconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
     const timeoutMs = windowTimeoutMs(windowSeconds);

@@ -8,7 +8,7 @@ import { analyseSpeech } from '../speech/speech-regions.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { checkDistinctOutputs, checkNoInputOverwritten, checkOutputNames, outputPathsFor } from './outputs.js';
-import { lazyTranscriber, type Transcriber } from './transcriber.js';
+import { lazyTranscriber, type ModelRunOptions, type Transcriber } from './transcriber.js';
 import type { BatchPosition } from './progress-bar.js';
 import { createLog, type Log, type LogLevel } from '../util/log.js';
 import { fileIdentity, identityOf, outputStates, planOutputs, recordedInput, sha256, writeRecord, type InputIdentity, type OutputPlan } from './output-record.js';
@@ -20,25 +20,11 @@ export type Output =
   | { readonly kind: 'files'; readonly dir: string | null }
   | { readonly kind: 'file'; readonly path: string };
 
-export interface TranscribeOptions {
+/** One `transcribe` command: the model run, plus what a batch of inputs and their outputs need. */
+export interface TranscribeOptions extends ModelRunOptions {
   readonly inputs: readonly string[];
   readonly formats: readonly Format[];
   readonly output: Output;
-  /** auto, one language, or a comma-separated list (see parseLanguagePolicy). */
-  readonly language: string | null;
-  /** Quality guards on (the default); false with --no-guard. */
-  readonly guard: boolean;
-  readonly context: string | null;
-  readonly model: string;
-  readonly mmproj: string | null;
-  readonly threads: number | null;
-  /** Windows at once: processes (subprocess runner) or slots (server runner). */
-  readonly jobs: number | null;
-  /** null: the default runner (choose-runner.ts). Ignored with endpoints. */
-  readonly runner: RunnerKind | null;
-  /** Already-running servers to send windows to (--endpoint); empty: run the model here. */
-  readonly endpoints: readonly string[];
-  readonly windowSeconds: number | null;
   readonly force: boolean;
   /** Stop the batch at the first file that fails (default: report it and go on). */
   readonly failFast?: boolean;
@@ -46,9 +32,6 @@ export interface TranscribeOptions {
   readonly ffmpeg: string | null;
   /** Which audio stream of each input (--audio-stream; null: the first). */
   readonly audioStream?: number | null;
-  readonly backend: 'auto' | 'cpu' | 'cuda' | 'metal' | 'vulkan';
-  readonly llamaCppSource: string | null;
-  readonly log: LogLevel;
 }
 
 /** Windows the quality guards flagged: repaired by a retry, or marked (best candidate kept). */

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { Audio } from '../audio/audio.js';
 import { durationSeconds } from '../audio/audio.js';
 import type { Transcript } from '../writers/index.js';
-import type { TranscribeOptions } from './transcribe-files.js';
+import type { RunnerKind } from '../runner/runner.js';
+import type { LogLevel } from '../util/log.js';
 import type { Log } from '../util/log.js';
 import { analyseSpeech } from '../speech/speech-regions.js';
 import { cutWindows } from '../windows/cut-windows.js';
@@ -18,6 +19,28 @@ import { WindowFailedError, type WindowTranscriber } from '../runner/request/dec
 import { UserError } from '../errors.js';
 
 /** Turns decoded audio into a transcript; holds whatever stays warm across inputs. */
+/** What one run of the model needs, whatever feeds it (a batch of files, an eval data set). */
+export interface ModelRunOptions {
+  /** auto, one language, or a comma-separated list (see parseLanguagePolicy). */
+  readonly language: string | null;
+  /** Quality guards on (the default); false with --no-guard. */
+  readonly guard: boolean;
+  readonly context: string | null;
+  readonly model: string;
+  readonly mmproj: string | null;
+  readonly threads: number | null;
+  /** Windows at once: processes (subprocess runner) or slots (server runner). */
+  readonly jobs: number | null;
+  /** null: the default runner (choose-runner.ts). Ignored with endpoints. */
+  readonly runner: RunnerKind | null;
+  /** Already-running servers to send windows to (--endpoint); empty: run the model here. */
+  readonly endpoints: readonly string[];
+  readonly windowSeconds: number | null;
+  readonly backend: 'auto' | 'cpu' | 'cuda' | 'metal' | 'vulkan';
+  readonly llamaCppSource: string | null;
+  readonly log: LogLevel;
+}
+
 export interface Transcriber {
   /** `batch`: where this input stands in a batch (for the progress bar). */
   transcribe(audio: Audio, input: string, batch?: BatchPosition | null): Promise<Transcript>;
@@ -44,7 +67,7 @@ function stopAtFailure(input: string, transcribe: WindowTranscriber): WindowTran
   };
 }
 
-export async function createTranscriber(options: TranscribeOptions, log: Log): Promise<Transcriber> {
+export async function createTranscriber(options: ModelRunOptions, log: Log): Promise<Transcriber> {
   const language = parseLanguagePolicy(options.language);
   const budget = fixedTokenBudgetFromEnv();
   const { runner, windowSeconds, modelName } = await startRunner(options, budget, log);
@@ -105,7 +128,7 @@ export async function createTranscriber(options: TranscribeOptions, log: Log): P
  * it), behind a spinner on a terminal; closed once, whatever ended the run. One for `transcribe`
  * and `eval` alike.
  */
-export function lazyTranscriber(options: TranscribeOptions, log: Log): { get(): Promise<Transcriber>; close(): Promise<void> } {
+export function lazyTranscriber(options: ModelRunOptions, log: Log): { get(): Promise<Transcriber>; close(): Promise<void> } {
   let started: Promise<Transcriber> | null = null;
   return {
     get() {

@@ -1,5 +1,5 @@
 import type { Window } from '../windows/window.js';
-import type { WindowResult } from './window-result.js';
+import type { WindowResult } from '../transcript/window-result.js';
 import type { WindowTranscriber } from './request/decoder.js';
 
 export interface WindowsOutcome {

@@ -1,7 +1,7 @@
 import type { Transcript } from './transcript.js';
-import type { GuardReport } from '../guards/ladder.js';
-import type { Cue } from '../cues/cue.js';
-import type { WindowResult } from '../runner/window-result.js';
+import type { GuardReport } from '../transcript/guard-record.js';
+import type { Cue } from '../transcript/cue.js';
+import type { WindowResult } from '../transcript/window-result.js';
 import { joinTexts } from '../text/scripts.js';
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,4 +1,4 @@
-import type { Cue } from '../cues/cue.js';
+import type { Cue } from '../transcript/cue.js';
 import { formatTimestamp } from './timestamp.js';
 
 /** SubRip: cues numbered from 1, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, a blank line after each. */

@@ -1,5 +1,5 @@
-import type { Cue } from '../cues/cue.js';
-import type { WindowResult } from '../runner/window-result.js';
+import type { Cue } from '../transcript/cue.js';
+import type { WindowResult } from '../transcript/window-result.js';
 
 /** Everything the writers need about one transcribed input. */
 export interface Transcript {

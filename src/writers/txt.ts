@@ -1,4 +1,4 @@
-import type { Cue } from '../cues/cue.js';
+import type { Cue } from '../transcript/cue.js';
 import { joinTexts } from '../text/scripts.js';
 
 /** A gap this long between cues starts a new paragraph. */

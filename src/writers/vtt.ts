@@ -1,4 +1,4 @@
-import type { Cue } from '../cues/cue.js';
+import type { Cue } from '../transcript/cue.js';
 import { formatTimestamp } from './timestamp.js';
 
 /** WebVTT: a `WEBVTT` header, `HH:MM:SS.mmm` timings, text with &, <, > escaped. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { interruptSignal, killGroup, trackChildGroup, interruption } from '../../util/cleanup.js';
 import { ModelCallError } from '../request/decoder.js';
+import type { StopReason } from '../../transcript/decode.js';
 
 /** One call of the patched llama-mtmd-cli on one WAV. */
 export interface MtmdJob {
@@ -30,7 +31,7 @@ export interface MtmdSetup {
 export interface MtmdResult {
   readonly text: string;
   /** eos: the model ended the answer; limit: it ran out of tokens. */
-  readonly stop: 'eos' | 'limit' | 'interrupted' | 'none';
+  readonly stop: StopReason | 'interrupted' | 'none';
   readonly n_tokens: number;
   readonly n_prompt: number;
   readonly t_load_ms: number;

@@ -6,13 +6,14 @@
  */
 import type { Audio } from '../../audio/audio.js';
 import type { Window } from '../../windows/window.js';
-import type { WindowResult } from '../window-result.js';
+import type { WindowResult } from '../../transcript/window-result.js';
 import type { Language } from './languages.js';
 import type { RepetitionControl } from './sampler.js';
 import { buildPrompt } from './prompt.js';
 import { parseOutput } from './parse-output.js';
 import { contextSizeFor, maxTokensFor } from './budget.js';
 import { fixedTokens, type FixedTokenBudget } from './token-budget-override.js';
+import type { Decoded, StopReason } from '../../transcript/decode.js';
 
 /** A stretch of the input to decode; `name` keeps temporary files of concurrent calls apart. */
 export interface DecodeSpan {
@@ -28,15 +29,7 @@ export interface DecodeOptions {
   readonly sampler?: RepetitionControl;
 }
 
-/** One decode's answer. */
-export interface DecodeAnswer {
-  readonly language: string | null;
-  readonly text: string;
-  readonly stop: 'eos' | 'limit';
-  readonly tokens: number;
-}
-
-export type SpanDecoder = (span: DecodeSpan, options: DecodeOptions) => Promise<DecodeAnswer>;
+export type SpanDecoder = (span: DecodeSpan, options: DecodeOptions) => Promise<Decoded>;
 
 /** Transcribes one window; rejects with WindowFailedError once the retry failed too. */
 export type WindowTranscriber = (window: Window) => Promise<WindowResult>;
@@ -62,7 +55,7 @@ export interface ModelRequest {
 /** The model's raw answer to one request. */
 export interface ModelReply {
   readonly text: string;
-  readonly stop: 'eos' | 'limit';
+  readonly stop: StopReason;
   readonly tokens: number;
 }
 

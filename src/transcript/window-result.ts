@@ -1,5 +1,6 @@
 import type { Window } from '../windows/window.js';
-import type { GuardReport } from '../guards/ladder.js';
+import type { StopReason } from './decode.js';
+import type { GuardReport } from './guard-record.js';
 
 /** What the model made of one window. */
 export interface WindowResult {
@@ -10,8 +11,7 @@ export interface WindowResult {
   readonly text: string;
   /** Wall time of the model calls for this window, in milliseconds. */
   readonly ms: number;
-  /** eos: the model ended its answer; limit: it ran out of tokens (the text may be cut short). */
-  readonly stop: 'eos' | 'limit';
+  readonly stop: StopReason;
   /** Tokens generated for the window (the kept decode). */
   readonly tokens: number;
   /** What the quality guards found and did (absent with --no-guard when nothing was retried). */
