@@ -6,7 +6,7 @@
 //
 //   node bench/audio.mjs FILE [REPS] [NAME=DIST ...]     (default: this checkout's dist/)
 //
-// What a dist must offer: audio/decode.js decodeInput, mel/speech-regions.js analyseSpeech,
+// What a dist must offer: audio/decode.js decodeInput, speech/speech-regions.js analyseSpeech,
 // windows/cut-windows.js cutWindows. Older builds returned { samples }; newer ones a readable,
 // closable Audio. Both are handled.
 import fs from 'node:fs';

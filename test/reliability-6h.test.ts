@@ -58,7 +58,7 @@ describe(`a ${HOURS}-hour input`, () => {
     fs.writeFileSync(
       probe,
       `import { decodeInput } from ${JSON.stringify(path.join(DIST, 'audio/decode.js'))};
-import { analyseSpeech } from ${JSON.stringify(path.join(DIST, 'mel/speech-regions.js'))};
+import { analyseSpeech } from ${JSON.stringify(path.join(DIST, 'speech/speech-regions.js'))};
 import { cutWindows } from ${JSON.stringify(path.join(DIST, 'windows/cut-windows.js'))};
 const t0 = performance.now();
 const audio = await decodeInput(process.argv[2], null);
