@@ -70,20 +70,23 @@ export function isStale(info: LockInfo | null, foreignStaleMs = 24 * 3600_000): 
   return Number.isFinite(age) && age > foreignStaleMs;
 }
 
+/**
+ * Creates the lock with its content in one step: written to a private file first, then hard-linked
+ * into place (link fails with EEXIST when the lock exists), so a waiter never reads a lock that
+ * exists but is still empty.
+ */
 function tryCreate(lockPath: string, info: LockInfo): boolean {
-  let fd: number;
+  const tmp = `${lockPath}.${process.pid}-${randomBytes(4).toString('hex')}.new`;
+  fs.writeFileSync(tmp, JSON.stringify(info), { flag: 'wx' });
   try {
-    fd = fs.openSync(lockPath, 'wx');
+    fs.linkSync(tmp, lockPath);
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
-  }
-  try {
-    fs.writeSync(fd, JSON.stringify(info));
   } finally {
-    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
   }
-  return true;
 }
 
 /**
@@ -180,7 +183,7 @@ export async function withLock<T>(lockPath: string, opts: AcquireOptions, fn: ()
   }
 }
 
-/** "pid N" of a lock holder, for waiting messages; "pid unknown" while its lock is being written. */
+/** "pid N" of a lock holder, for waiting messages; "pid unknown" for a lock that cannot be read (damaged). */
 export function holderPid(holder: LockInfo | null): string {
   return holder ? `pid ${holder.pid}` : 'pid unknown';
 }
