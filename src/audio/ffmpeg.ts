@@ -6,7 +6,7 @@ import { SAMPLE_RATE, type Audio } from './audio.js';
 import { interruptSignal, trackChild, interruption } from '../util/cleanup.js';
 import { findOnPath, isExecutable } from '../util/which.js';
 import { SampleFileWriter } from './sample-file.js';
-import { parseFfmpegAudioLog, timelineOf } from './timeline.js';
+import { parseFfmpegAudioLog, startUnclear, timelineOf } from './timeline.js';
 
 /** Where an ffmpeg binary came from, for messages and `doctor`. */
 export type FfmpegSource = 'option' | 'ffmpeg-static' | 'PATH';
@@ -80,8 +80,6 @@ export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } |
   ];
   if ('stream' in input) args[args.indexOf('-nostdin')] = '-y';
   const sink = new SampleFileWriter();
-  // a file can be read twice: its first audio frame's time, beside the decode (stdin cannot)
-  const firstPts = 'path' in input ? firstAudioTime(ffmpeg, input.path, stream) : Promise.resolve(null);
   try {
     const child = execa(ffmpeg.path, args, {
       stdin: 'stream' in input ? 'pipe' : 'ignore',
@@ -131,7 +129,12 @@ export async function decodeWithFfmpeg(ffmpeg: Ffmpeg, input: { path: string } |
     if ('stream' in input && streamed === 0) throw new EmptyStreamError('the stream held no bytes');
     const audioLog = parseFfmpegAudioLog(log.info);
     if (result.failed) throw new FfmpegDecodeError(describeFfmpegFailure(log.errors.join('\n'), stream, audioLog.rates.length));
-    return sink.finish(timelineOf(audioLog, stream, sink.samples(), sink.zeroRuns(), await firstPts));
+    const runs = sink.zeroRuns();
+    // A file can be read again: when a late start and natural leading silence look alike, one
+    // decoded frame tells them apart (stdin cannot be reread: null). Most files never need it.
+    let start: number | null = 'path' in input ? 0 : null;
+    if ('path' in input && startUnclear(audioLog, stream, sink.samples(), runs)) start = await firstAudioTime(ffmpeg, input.path, stream);
+    return sink.finish(timelineOf(audioLog, stream, sink.samples(), runs, start));
   } catch (err) {
     sink.abandon();
     throw err;

@@ -51,6 +51,18 @@ export function parseFfmpegAudioLog(lines: readonly string[]): FfmpegAudioLog {
 const TOLERANCE_SECONDS = 0.05;
 
 /**
+ * Whether the filled silence may include a late start: something was filled and the output opens
+ * with zeros (natural leading silence or padding look alike). Only then is the first frame's time
+ * worth asking ffmpeg for.
+ */
+export function startUnclear(log: FfmpegAudioLog, stream: number, outputSamples: number, zeroRuns: ReadonlyArray<readonly [number, number]>): boolean {
+  const rate = log.rates[stream];
+  if (!rate || log.decodedSamples === null) return false;
+  const filled = outputSamples / SAMPLE_RATE - log.decodedSamples / rate;
+  return filled > TOLERANCE_SECONDS && zeroRuns.some(([a]) => a === 0);
+}
+
+/**
  * Where the output holds more than the decoder delivered, the difference was filled: first the
  * stream's late start (`start`: the first audio frame's time, when known), then gaps, taken to be
  * the longest runs of zeros after it, as many as it takes to account for the rest. Without a known
