@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  * unit project first, then the e2e one.
  */
 const UNIT = [
+  'test/align.test.ts',
   'test/audio.test.ts',
   'test/cli.test.ts',
   'test/convert-cli.test.ts',

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { FileServer, refusedBaseUrl, startConnectProxy } from './helpers/file-server.js';
 import { mmprojGguf, textGguf } from './helpers/gguf.js';
 import { BIN, runCli } from './helpers/cli.js';
-import { parseCatalog, fileUrl, downloadAliasOf, loadCatalog, type Catalog, type DownloadAlias } from '../src/models/catalog.js';
+import { parseCatalog, fileUrl, downloadAliasOf, loadCatalog, type Catalog, type DownloadAlias, type QuantizedAlias } from '../src/models/catalog.js';
 import { pullHf, pullModel } from '../src/models/pull.js';
 import { hfFolder, hfName, parseHfRef } from '../src/models/hf-ref.js';
 import { pickPair, quantOf } from '../src/models/hf-pick.js';
@@ -137,7 +137,7 @@ describe('catalog URLs', () => {
     expect(fileUrl(m, m.mmproj, env)).toBe('http://mirror.local/q/a%20mmproj.gguf');
   });
   it('a quantized alias must name a download alias', () => {
-    expect(downloadAliasOf(catalog.models[1], catalog)).toBe(m);
+    expect(downloadAliasOf(catalog.models[1] as QuantizedAlias, catalog)).toBe(m);
     expect(() => parseCatalog({ defaultAlias: 'x', models: [{ alias: 'x', quantize: { from: 'nope', type: 'q4_k_m' } }] })).toThrow(
       'catalog: x is made from nope, which is not a download alias',
     );
@@ -150,7 +150,7 @@ describe('catalog URLs', () => {
       ['0.6b', 'https://huggingface.co/ggml-org/Qwen3-ASR-0.6B-GGUF/resolve/main/Qwen3-ASR-0.6B-Q8_0.gguf', 'https://huggingface.co/ggml-org/Qwen3-ASR-0.6B-GGUF/resolve/main/mmproj-Qwen3-ASR-0.6B-Q8_0.gguf'],
       ['1.7b', 'https://huggingface.co/ggml-org/Qwen3-ASR-1.7B-GGUF/resolve/main/Qwen3-ASR-1.7B-Q8_0.gguf', 'https://huggingface.co/ggml-org/Qwen3-ASR-1.7B-GGUF/resolve/main/mmproj-Qwen3-ASR-1.7B-Q8_0.gguf'],
     ]);
-    expect(c.models.filter((x) => x.kind === 'quantized').map((x) => [x.alias, downloadAliasOf(x, c).alias])).toEqual([
+    expect(c.models.filter((x): x is QuantizedAlias => x.kind === 'quantized').map((x) => [x.alias, downloadAliasOf(x, c).alias])).toEqual([
       ['0.6b-q4_k_m', '0.6b'],
       ['1.7b-q4_k_m', '1.7b'],
     ]);

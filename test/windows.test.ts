@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Region } from '../src/speech/region.js';
 import { analyseSpeech } from '../src/speech/speech-regions.js';
 import { cutWindows } from '../src/windows/cut-windows.js';
+import { quietestFrame } from '../src/speech/quietest-frame.js';
 import type { Window } from '../src/windows/window.js';
 import { SR, addNoise, cleanupFixtures, script, sentences, speak } from './fixtures/speech.js';
 
@@ -222,5 +223,22 @@ describe('cutWindows rules (pure)', () => {
       expectWellFormed(ws, maxSeconds, duration);
       expect(uncovered(ws, regions)).toBeLessThan(1e-6);
     }
+  });
+});
+
+describe('quietestFrame (shared by the cutter and the split step)', () => {
+  // Frames 2 and 6 are equally quiet after 1-2-1 smoothing; frame 4 is the middle of [2, 6].
+  const loud = [9, 9, 0, 9, 5, 9, 0, 9, 9];
+  const at = (f: number) => (f >= 0 && f < loud.length ? loud[f] : 0);
+
+  it('breaks ties by the rule it is given', () => {
+    expect(quietestFrame(at, 1, 7, 'latest')).toBe(6);
+    expect(quietestFrame(at, 1, 7, 'middle')).toBe(2);
+    expect(quietestFrame(at, 3, 7, 'middle')).toBe(6);
+  });
+
+  it('finds nothing in an empty span', () => {
+    expect(quietestFrame(at, 5, 4, 'latest')).toBe(-1);
+    expect(quietestFrame(at, 5, 4, 'middle')).toBe(-1);
   });
 });

@@ -6,6 +6,7 @@ import { OUT_TYPES, type OutType } from '../convert/ggml-types.js';
 import { MMPROJ_FORMATS, type MmprojFormat } from '../convert/qwen3asr-tensors.js';
 import { QUANTIZE_TYPES, type QuantizeType } from '../convert/quantize.js';
 import { SYNTHETIC_SHAPES, generateSynthetic, type SyntheticShape } from '../synthetic/synthetic.js';
+import { ALIGNER_SHAPES, generateSyntheticAligner, type AlignerShape } from '../synthetic/synthetic-aligner.js';
 
 /**
  * llama-quantize for `--quantize`: $QWEN3ASR_LLAMA_QUANTIZE, else the project's own build
@@ -26,6 +27,7 @@ interface ConvertFlags {
   script?: string;
   loop?: string;
   tied?: boolean;
+  aligner?: boolean;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
@@ -47,7 +49,7 @@ function progressPrinter(): (p: ConvertProgress) => void {
 
 export function convertCommand(): Command {
   return new Command('convert')
-    .description('convert a Hugging Face Qwen3-ASR checkpoint folder into the GGUF files llama.cpp loads')
+    .description('convert a Hugging Face Qwen3-ASR (or Qwen3-ForcedAligner) checkpoint folder into the GGUF files llama.cpp loads')
     .argument('[model-dir]', 'the downloaded model folder (config.json, *.safetensors, tokenizer files)')
     .option('-o, --output <dir>', 'folder for the GGUF files (default: the current folder)')
     .option('--outtype <type>', `tensor type: ${OUT_TYPES.join(', ')}`, 'f16')
@@ -57,8 +59,17 @@ export function convertCommand(): Command {
     .addOption(new Option('--script <text>', 'with --synthetic tiny: the text the model always writes').hideHelp())
     .addOption(new Option('--loop <text>', 'with --synthetic tiny: after --script, repeat this forever').hideHelp())
     .addOption(new Option('--tied', 'with --synthetic: leave lm_head out').hideHelp())
+    .addOption(new Option('--aligner', 'with --synthetic: a Qwen3-ForcedAligner checkpoint (tiny, 0.6b)').hideHelp())
     .action(async (modelDir: string | undefined, flags: ConvertFlags) => {
       const outDir = path.resolve(flags.output ?? '.');
+      if (flags.synthetic && flags.aligner) {
+        const asrOnly = flags.script !== undefined ? '--script' : flags.loop !== undefined ? '--loop' : flags.tied ? '--tied' : undefined;
+        if (asrOnly) throw new UsageError(`${asrOnly} is for a synthetic Qwen3-ASR model; the aligner never generates and its head is its own`);
+        const shape = oneOf<AlignerShape>(flags.synthetic, ALIGNER_SHAPES, '--synthetic with --aligner');
+        process.stdout.write(`${(await generateSyntheticAligner(outDir, { shape })).dir}\n`);
+        return;
+      }
+      if (flags.aligner) throw new UsageError('--aligner goes with --synthetic');
       if (flags.synthetic) {
         const shape = oneOf<SyntheticShape>(flags.synthetic, SYNTHETIC_SHAPES, '--synthetic');
         const script = flags.loop !== undefined ? { prefix: flags.script, loop: flags.loop } : flags.script;

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { collectEndpoint, intInRange, loggingOptions, MAX_JOBS, modelOptions, positiveInt, secondsInRange, modelRunOptions } from './options.js';
+import { NO_ALIGNMENT } from '../pipeline/choose-aligner.js';
 import { UsageError } from '../errors.js';
 import { parseLanguagePolicy } from '../runner/request/languages.js';
 import { RUNNER_KINDS } from '../runner/runner.js';
@@ -36,6 +37,9 @@ export function evalCommand(): Command {
       backend: 'auto' as const,
       llamaCppSource: null,
       log: level,
+      // WER needs the words, not their times
+      align: NO_ALIGNMENT,
+      cues: {},
     };
     const log = createLog(level);
     const s = await runEval(utterances, options, (opts.output as string | undefined) ?? null, log);

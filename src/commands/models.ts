@@ -27,6 +27,7 @@ function table(rows: string[][]): string {
 
 /** The download size of an alias before it is cached (a quantized one: its file plus the shared mmproj). */
 function approxSize(m: CatalogModel): number {
+  if (m.kind === 'checkpoint') return m.approxBytes ?? 0;
   const base = downloadAliasOf(m);
   const mmproj = base.mmproj.bytes ?? base.mmproj.approxBytes ?? 0;
   return m.kind === 'quantized' ? (m.approxBytes ?? 0) + mmproj : (m.text.bytes ?? m.text.approxBytes ?? 0) + mmproj;

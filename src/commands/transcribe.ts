@@ -6,6 +6,7 @@ import { collectEndpoint, intInRange, wholeNumber, loggingOptions, MAX_JOBS, mod
 import { UsageError } from '../errors.js';
 import { parseLanguagePolicy } from '../runner/request/languages.js';
 import { RUNNER_KINDS } from '../runner/runner.js';
+import { ALIGN_MODES, type AlignMode } from '../pipeline/choose-aligner.js';
 import { transcribeFiles, type Output, type TranscribeOptions } from '../pipeline/transcribe-files.js';
 
 function formatList(value: string): Format[] {
@@ -32,6 +33,11 @@ export function transcribeCommand(): Command {
     .addOption(new Option('--runner <kind>', 'how the model runs here: server (one warm llama-server, windows batched) or subprocess (one llama-mtmd-cli per window)').choices(RUNNER_KINDS).env('QWEN3ASR_RUNNER'))
     .addOption(new Option('--endpoint <url>', 'send windows to an already-running llama-server or OpenAI-compatible server (repeatable: windows are spread over them)').argParser(collectEndpoint).default([] as string[], 'none'))
     .addOption(new Option('--window-seconds <s>', 'longest window given to the model at once (default: the encoder window, 8 s)').argParser(secondsInRange('--window-seconds', 1, 30)))
+    .addOption(new Option('--align <mode>', 'time cues by the words (Qwen3-ForcedAligner): auto (when an aligner is at hand: --aligner, or `models pull aligner`), on (fetch it if needed), off').choices(ALIGN_MODES).env('QWEN3ASR_ALIGN').default('auto'))
+    .addOption(new Option('--aligner <name|path>', 'forced aligner: a name, a text GGUF path (its mmproj beside it) or a Qwen3-ForcedAligner checkpoint folder').env('QWEN3ASR_ALIGNER'))
+    .addOption(new Option('--max-chars <n>', 'most characters in one cue (spaces not counted)').argParser(positiveInt('--max-chars')))
+    .addOption(new Option('--max-words <n>', 'most words in one cue').argParser(positiveInt('--max-words')))
+    .addOption(new Option('--highlight-words', 'vtt: karaoke-style cues, each word tagged with when it is spoken (needs aligned words)'))
     .addOption(new Option('--no-guard', 'skip the per-window quality guards (loops, truncation, implausible text): one model call per window, for benchmarking'))
     .addOption(new Option('--force', 'overwrite existing outputs'))
     .addOption(new Option('--fail-fast', 'stop a batch at the first file that fails (default: report it, go on, exit 1 at the end)'))
@@ -95,6 +101,9 @@ function validate(inputs: string[], opts: Record<string, unknown>, formatGiven: 
     json: Boolean(opts.json),
     ffmpeg: (opts.ffmpeg as string | undefined) ?? null,
     audioStream: (opts.audioStream as number | undefined) ?? null,
+    align: { mode: opts.align as AlignMode, aligner: (opts.aligner as string | undefined) ?? null },
+    cues: { maxChars: opts.maxChars as number | undefined, maxWords: opts.maxWords as number | undefined },
+    highlightWords: Boolean(opts.highlightWords),
     backend: opts.backend as TranscribeOptions['backend'],
     llamaCppSource: (opts.llamaCppSource as string | undefined) ?? null,
     log: opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal',

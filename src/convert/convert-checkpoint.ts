@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 import { interruptSignal, throwIfInterrupted, trackTempPath } from '../util/cleanup.js';
 import { writeAtomically } from './atomic-file.js';
 import { openCheckpoint } from './checkpoint.js';
@@ -8,7 +8,7 @@ import { convertChunk, encodeF32, type OutType } from './ggml-types.js';
 import { textMetadata, mmprojMetadata } from './gguf-metadata.js';
 import { GgufFileWriter, layoutGguf, type MetaValue } from './gguf-writer.js';
 import { planAudioTensors, planTextTensors, type MmprojFormat, type PlannedTensor } from './qwen3asr-tensors.js';
-import { readQwen3AsrConfig } from './qwen3asr-config.js';
+import { readQwen3AsrConfig, type ModelKind, type Qwen3AsrConfig } from './qwen3asr-config.js';
 import { readTensorChunks } from './safetensors.js';
 import { runLlamaQuantize, type QuantizeType } from './quantize.js';
 import { buildGgufVocab, readSourceTokenizer } from './tokenizer.js';
@@ -24,7 +24,7 @@ export interface ConvertOptions {
   /** Quantize the text model afterwards with llama-quantize (needs quantizeBin). */
   readonly quantize?: QuantizeType;
   readonly quantizeBin?: string;
-  /** Base of the output names; default the model folder's name. */
+  /** Base of the output names; default the model folder's name (with `-aligner` added for an aligner whose folder name does not say so). */
   readonly name?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: ConvertProgress) => void;
@@ -38,6 +38,8 @@ export interface ConvertProgress {
 }
 
 export interface ConvertResult {
+  /** What the checkpoint was: callers pick the aligner's files apart from the transcriber's by this. */
+  readonly kind: ModelKind;
   readonly text: string;
   readonly mmproj: string;
 }
@@ -58,7 +60,11 @@ function ensureWritableDir(dir: string): void {
   }
 }
 
-/** Converts a Qwen3-ASR checkpoint into a text GGUF and an mmproj GGUF, streaming tensor by tensor. */
+/**
+ * Converts a Qwen3-ASR or Qwen3-ForcedAligner checkpoint into a text GGUF and an mmproj GGUF,
+ * streaming tensor by tensor. The aligner's text GGUF is a qwen3 model whose head is llama.cpp's
+ * classifier (cls.output.weight, one class per time slice) instead of output.weight.
+ */
 export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertResult> {
   const outType = opts.outType ?? 'f16';
   const format = opts.mmprojFormat ?? 'qwen3asr';
@@ -72,13 +78,17 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
       hint: 'run `qwen3asr build` or set QWEN3ASR_LLAMA_QUANTIZE to its path',
     });
   }
-  const name = opts.name ?? path.basename(modelDir);
 
   // Everything that can be wrong with the input is found before a byte is written.
   const cfg = readQwen3AsrConfig(modelDir);
+  if (cfg.kind === 'aligner' && format !== 'qwen3asr') {
+    throw new UsageError(`--mmproj-format ${format} is for Qwen3-ASR only: the forced aligner runs on this project's llama.cpp (qwen3asr format)`);
+  }
+  const name = opts.name ?? defaultName(modelDir, cfg.kind);
   const tokenizer = readSourceTokenizer(modelDir);
   const checkpoint = await openCheckpoint(modelDir);
   const vocab = buildGgufVocab(tokenizer, cfg.text.vocabSize);
+  checkAlignerVocab(cfg, vocab.tokens);
   const textPlan = planTextTensors(cfg, checkpoint.tensors, outType);
   const audioPlan = planAudioTensors(cfg, checkpoint.tensors, outType, format);
 
@@ -109,7 +119,26 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<ConvertRe
   await writeAtomically(mmproj, (temp) =>
     writeGguf(temp, mmprojMetadata(name, cfg, outType, format), audioPlan, 'mmproj', signal, opts.onProgress),
   );
-  return { text, mmproj };
+  return { kind: cfg.kind, text, mmproj };
+}
+
+/** The folder's name; an aligner's file names say "aligner" even when its folder is named otherwise. */
+function defaultName(modelDir: string, kind: ModelKind): string {
+  const base = path.basename(modelDir);
+  return kind === 'aligner' && !/aligner/i.test(base) ? `${base}-aligner` : base;
+}
+
+/** The timestamp token the config names must be a real token: the prompt is built from it. */
+function checkAlignerVocab(cfg: Qwen3AsrConfig, tokens: readonly string[]): void {
+  if (!cfg.aligner) return;
+  const id = cfg.aligner.timestampTokenId;
+  if (!Number.isInteger(id) || id < 0 || id >= tokens.length || /^\[PAD\d+\]$/.test(tokens[id])) {
+    throw new UserError(`config.json: timestamp_token_id ${id} is not a token of the tokenizer`, { hint: 'the tokenizer files do not belong to this model' });
+  }
+  const { classifyNum, segmentMs } = cfg.aligner;
+  if (!Number.isInteger(classifyNum) || classifyNum < 1 || !Number.isInteger(segmentMs) || segmentMs < 1) {
+    throw new UserError(`config.json: classify_num ${classifyNum} and timestamp_segment_time ${segmentMs} must be positive integers`);
+  }
 }
 
 function checkSignal(signal: AbortSignal): void {

@@ -123,10 +123,15 @@ function bf16ToF16(src: Buffer): Buffer {
     if (e >= 113 && e <= 142) r = (h & 0x8000) | ((e - 112) << 10) | ((h & 0x7f) << 3);
     else if ((h & 0x7fff) === 0) r = h & 0x8000;
     else r = f32ToF16(bf16ToF32(h));
-    out[2 * i] = r & 0xff;
-    out[2 * i + 1] = r >>> 8;
+    putU16(out, 2 * i, r);
   }
   return out;
+}
+
+/** Little-endian whatever the host, as GGUF and safetensors store it. */
+export function putU16(out: Buffer, at: number, h: number): void {
+  out[at] = h & 0xff;
+  out[at + 1] = h >>> 8;
 }
 
 export function encodeF32(vals: Float32Array, n: number, to: OutType): Buffer {
@@ -136,18 +141,10 @@ export function encodeF32(vals: Float32Array, n: number, to: OutType): Buffer {
       Buffer.from(vals.buffer, vals.byteOffset, n * 4).copy(out);
       return out;
     case 'f16':
-      for (let i = 0; i < n; i++) {
-        const h = f32ToF16(vals[i]);
-        out[2 * i] = h & 0xff;
-        out[2 * i + 1] = h >>> 8;
-      }
+      for (let i = 0; i < n; i++) putU16(out, 2 * i, f32ToF16(vals[i]));
       return out;
     case 'bf16':
-      for (let i = 0; i < n; i++) {
-        const h = f32ToBf16(vals[i]);
-        out[2 * i] = h & 0xff;
-        out[2 * i + 1] = h >>> 8;
-      }
+      for (let i = 0; i < n; i++) putU16(out, 2 * i, f32ToBf16(vals[i]));
       return out;
     case 'q8_0': {
       // ggml's reference quantizer: d = amax/127, q = round(x/d), d stored as f16; in float32 as
@@ -158,9 +155,7 @@ export function encodeF32(vals: Float32Array, n: number, to: OutType): Buffer {
         for (let i = 0; i < Q8_0_BLOCK; i++) amax = Math.max(amax, Math.abs(vals[b + i]));
         const d = Math.fround(amax / 127);
         const id = d ? Math.fround(1 / d) : 0;
-        const dh = f32ToF16(d);
-        out[o] = dh & 0xff;
-        out[o + 1] = dh >>> 8;
+        putU16(out, o, f32ToF16(d));
         for (let i = 0; i < Q8_0_BLOCK; i++) {
           const v = Math.fround(vals[b + i] * id);
           out.writeInt8(v < 0 ? -Math.round(-v) : Math.round(v), o + 2 + i);

@@ -47,25 +47,22 @@ export interface GgufLayout {
 
 class ByteSink {
   private parts: Buffer[] = [];
-  u32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
+  private fixed(size: number, write: (b: Buffer) => void): void {
+    const b = Buffer.alloc(size);
+    write(b);
     this.parts.push(b);
+  }
+  u32(v: number) {
+    this.fixed(4, (b) => b.writeUInt32LE(v >>> 0));
   }
   i32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(v);
-    this.parts.push(b);
+    this.fixed(4, (b) => b.writeInt32LE(v));
   }
   u64(v: number) {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(v));
-    this.parts.push(b);
+    this.fixed(8, (b) => b.writeBigUInt64LE(BigInt(v)));
   }
   f32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeFloatLE(v);
-    this.parts.push(b);
+    this.fixed(4, (b) => b.writeFloatLE(v));
   }
   u8(v: number) {
     this.parts.push(Buffer.from([v]));
@@ -81,32 +78,20 @@ class ByteSink {
 }
 
 function writeValue(sink: ByteSink, v: MetaValue): void {
+  sink.u32(VT[v.type]);
   switch (v.type) {
-    case 'u32':
-      sink.u32(VT.u32);
-      return sink.u32(v.value);
-    case 'i32':
-      sink.u32(VT.i32);
-      return sink.i32(v.value);
-    case 'u64':
-      sink.u32(VT.u64);
-      return sink.u64(v.value);
-    case 'f32':
-      sink.u32(VT.f32);
-      return sink.f32(v.value);
     case 'bool':
-      sink.u32(VT.bool);
       return sink.u8(v.value ? 1 : 0);
     case 'string':
-      sink.u32(VT.string);
       return sink.str(v.value);
     case 'array':
-      sink.u32(VT.array);
       sink.u32(VT[v.of]);
       sink.u64(v.value.length);
       if (v.of === 'string') for (const s of v.value as readonly string[]) sink.str(s);
-      else for (const n of v.value as readonly number[]) v.of === 'f32' ? sink.f32(n) : v.of === 'i32' ? sink.i32(n) : sink.u32(n);
+      else for (const n of v.value as readonly number[]) sink[v.of](n);
       return;
+    default:
+      return sink[v.type](v.value);
   }
 }
 

@@ -32,10 +32,26 @@ export interface TextHparams {
   readonly tieWordEmbeddings: boolean;
 }
 
+/** What a checkpoint is for: transcription, or forced alignment (Qwen3-ForcedAligner). */
+export type ModelKind = 'asr' | 'aligner';
+
+/** The forced aligner's head: one class per `segmentMs` slice of audio, read at `<timestamp>` tokens. */
+export interface AlignerHparams {
+  readonly classifyNum: number;
+  readonly timestampTokenId: number;
+  readonly segmentMs: number;
+}
+
 export interface Qwen3AsrConfig {
+  readonly kind: ModelKind;
   readonly audio: AudioHparams;
   readonly text: TextHparams;
+  /** Present exactly when kind is 'aligner'. */
+  readonly aligner?: AlignerHparams;
 }
+
+/** thinker_config.model_type of each kind (the top-level model_type is qwen3_asr for both). */
+const THINKER_TYPES: Record<string, ModelKind> = { qwen3_asr: 'asr', qwen3_forced_aligner: 'aligner' };
 
 type Json = Record<string, unknown>;
 
@@ -57,10 +73,11 @@ export function parseQwen3AsrConfig(cfg: Json): Qwen3AsrConfig {
   const thinker = cfg.thinker_config as Json | undefined;
   const modelType = String(cfg.model_type ?? 'unknown');
   const thinkerType = String(thinker?.model_type ?? modelType);
-  if (modelType !== 'qwen3_asr' || thinkerType !== 'qwen3_asr') {
+  const kind = Object.hasOwn(THINKER_TYPES, thinkerType) ? THINKER_TYPES[thinkerType] : undefined;
+  if (modelType !== 'qwen3_asr' || !kind) {
     const shown = modelType === 'qwen3_asr' ? thinkerType : modelType;
     throw new UserError(`unsupported model architecture "${shown}" (expected qwen3_asr)`, {
-      hint: 'convert only handles Qwen/Qwen3-ASR-0.6B and Qwen/Qwen3-ASR-1.7B checkpoints',
+      hint: 'convert only handles Qwen/Qwen3-ASR-0.6B, Qwen/Qwen3-ASR-1.7B and Qwen/Qwen3-ForcedAligner-0.6B checkpoints',
     });
   }
   const a = thinker?.audio_config as Json | undefined;
@@ -68,14 +85,25 @@ export function parseQwen3AsrConfig(cfg: Json): Qwen3AsrConfig {
   if (!a || !t) throw new UserError('config.json lacks thinker_config.audio_config or thinker_config.text_config');
   const num = (o: Json, key: string, where: string, fallback?: number): number => {
     const v = o[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new UserError(`config.json: ${where}.${key} is missing or not a number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new UserError(`config.json: ${where ? `${where}.` : ''}${key} is missing or not a number`);
     return v;
   };
   const A = 'thinker_config.audio_config';
   const T = 'thinker_config.text_config';
   const ropeScaling = t.rope_scaling as Json | undefined;
   const headDim = num(t, 'head_dim', T, num(t, 'hidden_size', T) / num(t, 'num_attention_heads', T));
+  const aligner: AlignerHparams | undefined =
+    kind === 'aligner'
+      ? {
+          classifyNum: num(thinker!, 'classify_num', 'thinker_config'),
+          // The aligner's own keys sit at the top level of config.json, beside thinker_config.
+          timestampTokenId: num(cfg, 'timestamp_token_id', ''),
+          segmentMs: num(cfg, 'timestamp_segment_time', ''),
+        }
+      : undefined;
   return {
+    kind,
+    ...(aligner ? { aligner } : {}),
     audio: {
       dModel: num(a, 'd_model', A),
       layers: num(a, 'encoder_layers', A, a.num_hidden_layers as number),

@@ -36,7 +36,10 @@ const TEXT_LAYER: Record<string, string> = {
   'mlp.down_proj.weight': 'ffn_down.weight',
 };
 
-/** GGUF name of a decoder tensor, or undefined when the name is not a decoder tensor. */
+/** The aligner's lm_head in the text GGUF: llama.cpp's LLM_TENSOR_CLS_OUT. */
+export const ALIGNER_HEAD = 'cls.output.weight';
+
+/** GGUF name of a decoder tensor (of an ASR checkpoint), or undefined when the name is not a decoder tensor. */
 export function textTensorName(hf: string): string | undefined {
   if (hf === 'thinker.model.embed_tokens.weight') return 'token_embd.weight';
   if (hf === 'thinker.model.norm.weight') return 'output_norm.weight';
@@ -126,14 +129,17 @@ export function planTextTensors(cfg: Qwen3AsrConfig, tensors: ReadonlyMap<string
     );
   }
   want.push(['thinker.model.norm.weight', [H]]);
-  // A checkpoint without lm_head is tied: llama.cpp reuses token_embd when output.weight is absent.
-  if (tensors.has('thinker.lm_head.weight')) want.push(['thinker.lm_head.weight', [t.vocabSize, H]]);
+  const head = 'thinker.lm_head.weight';
+  // The aligner's head scores time classes, not tokens: it is always present and becomes llama.cpp's
+  // classifier head. An ASR checkpoint without lm_head is tied: llama.cpp reuses token_embd then.
+  if (cfg.aligner) want.push([head, [cfg.aligner.classifyNum, H]]);
+  else if (tensors.has(head)) want.push([head, [t.vocabSize, H]]);
   for (const name of tensors.keys()) {
     if (name.startsWith('thinker.model.') && !textTensorName(name)) throw new UserError(`unexpected tensor ${name} in the checkpoint`);
   }
   return want.map(([hf, shape]) => {
     const entry = expectShape(tensors.get(hf), hf, shape);
-    const name = textTensorName(hf)!;
+    const name = cfg.aligner && hf === head ? ALIGNER_HEAD : textTensorName(hf)!;
     const dims = ggmlDims(shape);
     return { name, dims, type: textType(name, dims, out), source: { kind: 'checkpoint', entry } };
   });

@@ -110,9 +110,9 @@ export function isMostlyCjk(text: string): boolean {
 }
 
 /** Splits tokens into phrases ending at sentence or clause punctuation. */
-export function splitPhrases(tokens: readonly Token[]): Token[][] {
-  const out: Token[][] = [];
-  let cur: Token[] = [];
+export function splitPhrases<T extends Token>(tokens: readonly T[]): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
   for (const t of tokens) {
     cur.push(t);
     if (endsClause(t)) {

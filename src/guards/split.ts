@@ -3,6 +3,7 @@
  * back into one (pure).
  */
 import { FRAMES_PER_SECOND } from '../speech/frame-energy.js';
+import { quietestFrame } from '../speech/quietest-frame.js';
 import type { Region } from '../speech/region.js';
 import type { Window } from '../windows/window.js';
 import { joinTexts } from '../text/scripts.js';
@@ -27,26 +28,16 @@ const seconds = (regions: readonly Region[]) => regions.reduce((s, r) => s + (r.
 
 /**
  * The quietest moment in the middle half of the window (per-frame loudness above the noise
- * floor, from src/mel, smoothed over 3 frames), and the two halves; null when the window is too
+ * floor, from src/speech, smoothed over 3 frames), and the two halves; null when the window is too
  * short or one half would hold (almost) no speech.
  */
 export function splitWindow(window: Window, loudness: Float32Array): [Half, Half] | null {
   const length = window.end - window.start;
   if (length < MIN_SPLIT_WINDOW_SECONDS) return null;
   const loud = (f: number) => (f >= 0 && f < loudness.length ? loudness[f] : 0);
-  const fa = Math.ceil((window.start + SEARCH_FROM * length) * FRAMES_PER_SECOND);
-  const fb = Math.floor((window.end - SEARCH_FROM * length) * FRAMES_PER_SECOND);
-  let best = -1;
-  let bestV = Infinity;
-  for (let f = fa; f <= fb; f++) {
-    const v = loud(f - 1) + 2 * loud(f) + loud(f + 1);
-    // Ties go to the frame nearest the middle: the halves stay balanced.
-    const mid = (fa + fb) / 2;
-    if (v < bestV || (v === bestV && Math.abs(f - mid) < Math.abs(best - mid))) {
-      best = f;
-      bestV = v;
-    }
-  }
+  const from = Math.ceil((window.start + SEARCH_FROM * length) * FRAMES_PER_SECOND);
+  const to = Math.floor((window.end - SEARCH_FROM * length) * FRAMES_PER_SECOND);
+  const best = quietestFrame(loud, from, to, 'middle');
   if (best < 0) return null;
   const cut = best / FRAMES_PER_SECOND;
   const a: Half = { start: window.start, end: cut, speech: speechIn(window.speech, window.start, cut) };

@@ -183,130 +183,174 @@ export async function buildWithCMake(spec: CMakeBuildSpec): Promise<CompleteBuil
   );
 }
 
+/** Configure, compile, check, move into place: each step throws a BuildStepError where it fails. */
 async function runBuild(spec: CMakeBuildSpec, cmake: string): Promise<CompleteBuild> {
-  const { progress, signal } = spec;
+  const ws = openWorkspace(spec);
+  const started = Date.now();
+  try {
+    ws.log(`# qwen3asr build ${spec.key} at ${new Date().toISOString()} (pid ${process.pid})`);
+    spec.progress.stage(`preparing ${spec.label ?? 'source'}`);
+    await spec.prepare(ws.srcDir, spec.signal);
+    const tools = findTools(spec, ws);
+    await configure(spec, cmake, ws, tools);
+    const jobs = await compile(spec, cmake, ws, tools);
+    const version = await collectBinaries(spec, ws);
+    const meta: BuildMeta = {
+      key: spec.key,
+      builtAt: new Date().toISOString(),
+      seconds: Math.round((Date.now() - started) / 1000),
+      version,
+      targets: spec.targets,
+      cmakeArgs: spec.cmakeArgs,
+      ccache: Boolean(tools.ccache),
+      jobs,
+      log: ws.logPath,
+      ...spec.meta,
+    };
+    return install(spec, ws, meta);
+  } catch (err) {
+    spec.progress.stop();
+    ws.log(`# failed: ${(err as Error)?.message ?? err}`);
+    throw err;
+  } finally {
+    closeWorkspace(ws);
+  }
+}
+
+/** One build in progress: its temp folders and its log. */
+interface Workspace {
+  readonly root: string;
+  readonly tmp: string;
+  readonly srcDir: string;
+  readonly buildDir: string;
+  readonly outDir: string;
+  readonly logPath: string;
+  readonly logFd: number;
+  readonly log: (line: string) => void;
+  readonly untrack: () => void;
+}
+
+/** What cmake runs with: its environment, and ccache as the compiler launcher when it is there. */
+interface Tools {
+  readonly ccache: string | null;
+  readonly env: NodeJS.ProcessEnv;
+  readonly launcher: readonly string[];
+}
+
+function openWorkspace(spec: CMakeBuildSpec): Workspace {
   const root = buildsRoot(spec.cacheRoot);
   const tmp = path.join(root, '.tmp', spec.key);
   // We hold the key's lock: anything here is a leftover of a killed build.
   fs.rmSync(tmp, { recursive: true, force: true });
   const srcDir = path.join(tmp, 'src');
-  const buildDir = path.join(tmp, 'build');
-  const outDir = path.join(tmp, 'out');
   fs.mkdirSync(srcDir, { recursive: true });
   const untrack = trackTempPath(tmp);
   const logDir = path.join(root, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
   const logPath = path.join(logDir, `${spec.key}-${timestamp()}.log`);
   const logFd = fs.openSync(logPath, 'a');
-  const started = Date.now();
-  const log = (s: string) => fs.writeSync(logFd, `${s}\n`);
-  try {
-    log(`# qwen3asr build ${spec.key} at ${new Date().toISOString()} (pid ${process.pid})`);
-    progress.stage(`preparing ${spec.label ?? 'source'}`);
-    await spec.prepare(srcDir, signal);
+  const log = (line: string) => void fs.writeSync(logFd, `${line}\n`);
+  return { root, tmp, srcDir, buildDir: path.join(tmp, 'build'), outDir: path.join(tmp, 'out'), logPath, logFd, log, untrack };
+}
 
-    const ccache = findOnPath('ccache');
-    // Never let the project's git lookups (build info) find a repository above the build folder.
-    const env: NodeJS.ProcessEnv = { GIT_CEILING_DIRECTORIES: tmp, ...spec.env };
-    const launcher: string[] = [];
-    if (ccache) {
-      // Relative paths under the build folder: a rebuild (same folder or another) hits the cache.
-      env.CCACHE_BASEDIR = tmp;
-      env.CCACHE_NOHASHDIR = '1';
-      launcher.push(`-DCMAKE_C_COMPILER_LAUNCHER=${ccache}`, `-DCMAKE_CXX_COMPILER_LAUNCHER=${ccache}`, `-DCMAKE_CUDA_COMPILER_LAUNCHER=${ccache}`);
-    }
-    const generator = process.platform !== 'win32' && findOnPath('ninja') ? ['-G', 'Ninja'] : [];
-    const configureArgs = ['-S', srcDir, '-B', buildDir, ...generator, ...spec.cmakeArgs, ...launcher];
-    log(`$ cmake ${configureArgs.join(' ')}`);
-    progress.verbose(`cmake ${configureArgs.join(' ')}`);
-    progress.stage(`configuring ${spec.label ?? ''}`.trim());
-    const conf = await runGrouped(cmake, configureArgs, { env, signal, logFd });
-    if (conf.exitCode !== 0) {
-      // cmake points at its own logs inside the temp folder, which goes: keep them in ours.
-      for (const f of ['CMakeError.log', 'CMakeOutput.log', 'CMakeConfigureLog.yaml']) {
-        const p = path.join(buildDir, 'CMakeFiles', f);
-        if (fs.existsSync(p)) log(`\n# ---- ${f} ----\n${fs.readFileSync(p, 'utf8')}`);
-      }
-      throw new BuildStepError(`configuring ${spec.label ?? 'the build'} failed (cmake exit ${conf.exitCode})`, 'configure', logPath, tailLines(conf.output, 30), diagnose(conf.output));
-    }
+function closeWorkspace(ws: Workspace): void {
+  fs.closeSync(ws.logFd);
+  fs.rmSync(ws.tmp, { recursive: true, force: true });
+  ws.untrack();
+}
 
-    const jobs = spec.jobs ?? jobsFromEnv() ?? os.availableParallelism();
-    const targets = Object.values(spec.targets);
-    const buildArgs = ['--build', buildDir, '--config', 'Release', '-j', String(jobs), '--target', ...targets];
-    log(`$ cmake ${buildArgs.join(' ')}`);
-    progress.verbose(`cmake ${buildArgs.join(' ')}${ccache ? ' (with ccache)' : ''}`);
-    progress.stage(`compiling ${spec.label ?? ''}`.trim());
-    let linking = false;
-    const comp = await runGrouped(cmake, buildArgs, {
-      env,
-      signal,
-      logFd,
-      onLine: (line) => {
-        const p = parseBuildProgress(line);
-        if (!p) return;
-        if (p.linking && !linking && p.fraction > 0.9) {
-          linking = true;
-          progress.stage(`linking ${spec.label ?? ''}`.trim());
-        }
-        progress.detail(p.text, p.fraction);
-      },
-    });
-    if (comp.exitCode !== 0) {
-      throw new BuildStepError(`compiling ${spec.label ?? 'the build'} failed (exit ${comp.exitCode})`, 'compile', logPath, tailLines(comp.output, 30), diagnose(comp.output));
-    }
-
-    progress.stage('checking the binaries');
-    const binOut = path.join(outDir, 'bin');
-    fs.mkdirSync(binOut, { recursive: true });
-    for (const name of targets) {
-      const found = [path.join(buildDir, 'bin', exeName(name)), path.join(buildDir, 'bin', 'Release', exeName(name)), path.join(buildDir, exeName(name))].find((p) => fs.existsSync(p));
-      if (!found) throw new BuildStepError(`the build finished but ${exeName(name)} is missing`, 'check', logPath, '', diagnose(''));
-      fs.copyFileSync(found, path.join(binOut, exeName(name)));
-      fs.chmodSync(path.join(binOut, exeName(name)), 0o755);
-    }
-    const first = path.join(binOut, exeName(targets[0]));
-    const ver = await runGrouped(first, ['--version'], { signal });
-    log(`$ ${first} --version\n${ver.output}`);
-    if (ver.exitCode !== 0) {
-      throw new BuildStepError(`the new ${exeName(targets[0])} does not run (--version exit ${ver.exitCode})`, 'check', logPath, tailLines(ver.output, 30), diagnose(ver.output));
-    }
-    const meta: BuildMeta = {
-      key: spec.key,
-      builtAt: new Date().toISOString(),
-      seconds: Math.round((Date.now() - started) / 1000),
-      version: versionLine(ver.output),
-      targets: spec.targets,
-      cmakeArgs: spec.cmakeArgs,
-      ccache: Boolean(ccache),
-      jobs,
-      log: logPath,
-      ...spec.meta,
-    };
-    fs.writeFileSync(path.join(outDir, 'build.json'), `${JSON.stringify(meta, null, 2)}\n`);
-
-    // Into place, atomically: the key's folder exists only complete.
-    const final = path.join(root, spec.key);
-    if (fs.existsSync(final)) {
-      const old = path.join(root, '.tmp', `${spec.key}.old-${randomBytes(4).toString('hex')}`);
-      fs.renameSync(final, old);
-      fs.rmSync(old, { recursive: true, force: true });
-    }
-    if (signal?.aborted) throw signal.reason;
-    fs.renameSync(outDir, final);
-    log(`# done in ${meta.seconds}s`);
-    progress.stop();
-    const complete = readCompleteBuild(spec.cacheRoot, spec.key);
-    if (!complete) throw new Error(`build ${spec.key} vanished after it was moved into place`);
-    return complete;
-  } catch (err) {
-    progress.stop();
-    log(`# failed: ${(err as Error)?.message ?? err}`);
-    throw err;
-  } finally {
-    fs.closeSync(logFd);
-    fs.rmSync(tmp, { recursive: true, force: true });
-    untrack();
+function findTools(spec: CMakeBuildSpec, ws: Workspace): Tools {
+  const ccache = findOnPath('ccache');
+  // Never let the project's git lookups (build info) find a repository above the build folder.
+  const env: NodeJS.ProcessEnv = { GIT_CEILING_DIRECTORIES: ws.tmp, ...spec.env };
+  if (!ccache) return { ccache, env, launcher: [] };
+  // Relative paths under the build folder: a rebuild (same folder or another) hits the cache.
+  env.CCACHE_BASEDIR = ws.tmp;
+  env.CCACHE_NOHASHDIR = '1';
+  return { ccache, env, launcher: [`-DCMAKE_C_COMPILER_LAUNCHER=${ccache}`, `-DCMAKE_CXX_COMPILER_LAUNCHER=${ccache}`, `-DCMAKE_CUDA_COMPILER_LAUNCHER=${ccache}`] };
+}
+async function configure(spec: CMakeBuildSpec, cmake: string, ws: Workspace, tools: Tools): Promise<void> {
+  const generator = process.platform !== 'win32' && findOnPath('ninja') ? ['-G', 'Ninja'] : [];
+  const args = ['-S', ws.srcDir, '-B', ws.buildDir, ...generator, ...spec.cmakeArgs, ...tools.launcher];
+  ws.log(`$ cmake ${args.join(' ')}`);
+  spec.progress.verbose(`cmake ${args.join(' ')}`);
+  spec.progress.stage(`configuring ${spec.label ?? ''}`.trim());
+  const conf = await runGrouped(cmake, args, { env: tools.env, signal: spec.signal, logFd: ws.logFd });
+  if (conf.exitCode === 0) return;
+  // cmake points at its own logs inside the temp folder, which goes: keep them in ours.
+  for (const f of ['CMakeError.log', 'CMakeOutput.log', 'CMakeConfigureLog.yaml']) {
+    const p = path.join(ws.buildDir, 'CMakeFiles', f);
+    if (fs.existsSync(p)) ws.log(`\n# ---- ${f} ----\n${fs.readFileSync(p, 'utf8')}`);
   }
+  throw stepFailed(`configuring ${spec.label ?? 'the build'} failed (cmake exit ${conf.exitCode})`, 'configure', ws, conf.output);
+}
+
+/** Compiles the targets; returns the number of jobs it ran with. */
+async function compile(spec: CMakeBuildSpec, cmake: string, ws: Workspace, tools: Tools): Promise<number> {
+  const jobs = spec.jobs ?? jobsFromEnv() ?? os.availableParallelism();
+  const args = ['--build', ws.buildDir, '--config', 'Release', '-j', String(jobs), '--target', ...Object.values(spec.targets)];
+  ws.log(`$ cmake ${args.join(' ')}`);
+  spec.progress.verbose(`cmake ${args.join(' ')}${tools.ccache ? ' (with ccache)' : ''}`);
+  spec.progress.stage(`compiling ${spec.label ?? ''}`.trim());
+  const comp = await runGrouped(cmake, args, { env: tools.env, signal: spec.signal, logFd: ws.logFd, onLine: compileProgress(spec) });
+  if (comp.exitCode !== 0) throw stepFailed(`compiling ${spec.label ?? 'the build'} failed (exit ${comp.exitCode})`, 'compile', ws, comp.output);
+  return jobs;
+}
+
+/** The compiler's progress lines as progress, with a "linking" stage once the end is near. */
+function compileProgress(spec: CMakeBuildSpec): (line: string) => void {
+  let linking = false;
+  return (line) => {
+    const p = parseBuildProgress(line);
+    if (!p) return;
+    if (p.linking && !linking && p.fraction > 0.9) {
+      linking = true;
+      spec.progress.stage(`linking ${spec.label ?? ''}`.trim());
+    }
+    spec.progress.detail(p.text, p.fraction);
+  };
+}
+
+/** Copies the targets into out/bin and runs the first with --version; returns the version line it printed. */
+async function collectBinaries(spec: CMakeBuildSpec, ws: Workspace): Promise<string> {
+  spec.progress.stage('checking the binaries');
+  const targets = Object.values(spec.targets);
+  const binOut = path.join(ws.outDir, 'bin');
+  fs.mkdirSync(binOut, { recursive: true });
+  for (const name of targets) {
+    const found = [path.join(ws.buildDir, 'bin', exeName(name)), path.join(ws.buildDir, 'bin', 'Release', exeName(name)), path.join(ws.buildDir, exeName(name))].find((p) => fs.existsSync(p));
+    if (!found) throw stepFailed(`the build finished but ${exeName(name)} is missing`, 'check', ws, '');
+    fs.copyFileSync(found, path.join(binOut, exeName(name)));
+    fs.chmodSync(path.join(binOut, exeName(name)), 0o755);
+  }
+  const first = path.join(binOut, exeName(targets[0]));
+  const ver = await runGrouped(first, ['--version'], { signal: spec.signal });
+  ws.log(`$ ${first} --version\n${ver.output}`);
+  if (ver.exitCode !== 0) throw stepFailed(`the new ${exeName(targets[0])} does not run (--version exit ${ver.exitCode})`, 'check', ws, ver.output);
+  return versionLine(ver.output);
+}
+
+/** Writes build.json and moves the build into place, atomically: the key's folder exists only complete. */
+function install(spec: CMakeBuildSpec, ws: Workspace, meta: BuildMeta): CompleteBuild {
+  fs.writeFileSync(path.join(ws.outDir, 'build.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  const final = path.join(ws.root, spec.key);
+  if (fs.existsSync(final)) {
+    const old = path.join(ws.root, '.tmp', `${spec.key}.old-${randomBytes(4).toString('hex')}`);
+    fs.renameSync(final, old);
+    fs.rmSync(old, { recursive: true, force: true });
+  }
+  if (spec.signal?.aborted) throw spec.signal.reason;
+  fs.renameSync(ws.outDir, final);
+  ws.log(`# done in ${meta.seconds}s`);
+  spec.progress.stop();
+  const complete = readCompleteBuild(spec.cacheRoot, spec.key);
+  if (!complete) throw new Error(`build ${spec.key} vanished after it was moved into place`);
+  return complete;
+}
+
+/** A failed step, with the log, the output's last lines and the likely fix. */
+function stepFailed(message: string, step: BuildStepError['step'], ws: Workspace, output: string): BuildStepError {
+  return new BuildStepError(message, step, ws.logPath, tailLines(output, 30), diagnose(output));
 }
 
 function jobsFromEnv(): number | undefined {

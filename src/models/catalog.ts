@@ -43,7 +43,22 @@ export interface QuantizedAlias {
   readonly approxBytes: number | null;
 }
 
-export type CatalogModel = DownloadAlias | QuantizedAlias;
+/**
+ * An alias whose Hugging Face repository holds a checkpoint (safetensors and its json files), not
+ * GGUF: downloaded once, converted here by src/convert/, and cached as a GGUF pair. The forced
+ * aligner comes this way: nobody publishes it as GGUF (upstream llama.cpp cannot run it).
+ */
+export interface CheckpointAlias {
+  readonly kind: 'checkpoint';
+  readonly alias: string;
+  readonly description: string;
+  readonly repo: string;
+  /** The conversion's text type. */
+  readonly outtype: 'f16' | 'q8_0';
+  readonly approxBytes: number | null;
+}
+
+export type CatalogModel = DownloadAlias | QuantizedAlias | CheckpointAlias;
 
 export interface Catalog {
   readonly defaultAlias: string;
@@ -79,6 +94,12 @@ function parseModel(m: Record<string, unknown>, i: number): CatalogModel {
   }
   if (typeof m.repo !== 'string' || !/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(m.repo)) {
     throw new Error(`catalog: ${m.alias}.repo must be OWNER/REPO`);
+  }
+  if (m.checkpoint !== undefined) {
+    const c = m.checkpoint as Record<string, unknown>;
+    if (c.outtype !== 'f16' && c.outtype !== 'q8_0') throw new Error(`catalog: ${m.alias}.checkpoint.outtype must be f16 or q8_0`);
+    const approxBytes = typeof m.approxBytes === 'number' ? m.approxBytes : null;
+    return { kind: 'checkpoint', alias: m.alias, description, repo: m.repo, outtype: c.outtype, approxBytes };
   }
   return { kind: 'download', alias: m.alias, description, repo: m.repo, text: parseFile(m.text, `${m.alias}.text`), mmproj: parseFile(m.mmproj, `${m.alias}.mmproj`) };
 }
@@ -128,7 +149,7 @@ export function fileUrl(model: DownloadAlias, file: CatalogFile, env: NodeJS.Pro
 }
 
 /** The download alias a model's files come from: itself, or the alias a quantized one is made from. */
-export function downloadAliasOf(model: CatalogModel, catalog: Catalog = loadCatalog()): DownloadAlias {
+export function downloadAliasOf(model: DownloadAlias | QuantizedAlias, catalog: Catalog = loadCatalog()): DownloadAlias {
   if (model.kind === 'download') return model;
   const from = findCatalogModel(model.from, catalog);
   if (from?.kind !== 'download') throw new Error(`catalog: ${model.alias} is made from ${model.from}, which is not a download alias`);

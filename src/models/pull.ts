@@ -52,8 +52,7 @@ function redact(proxy: string): string {
 }
 
 /** One file to fetch: where from, its name in the cache, and what it must be as far as known beforehand. */
-interface RemoteFile {
-  readonly role: Role;
+export interface RemoteFile {
   readonly name: string;
   readonly url: string;
   /** Pinned in the catalog, or listed by the Hub's tree API; the Hub's response headers add to it. */
@@ -68,7 +67,7 @@ interface RemotePair {
   readonly files: readonly [RemoteFile, RemoteFile];
 }
 
-interface PlannedFile extends RemoteFile {
+export interface PlannedFile extends RemoteFile {
   readonly finalPath: string;
   readonly partPath: string;
 }
@@ -76,7 +75,7 @@ interface PlannedFile extends RemoteFile {
 function catalogPair(entry: DownloadAlias, env: NodeJS.ProcessEnv): RemotePair {
   const file = (role: Role): RemoteFile => {
     const f = entry[role];
-    return { role, name: path.posix.basename(f.name), url: fileUrl(entry, f, env), expected: { bytes: f.bytes, sha256: f.sha256 }, approxBytes: f.approxBytes };
+    return { name: path.posix.basename(f.name), url: fileUrl(entry, f, env), expected: { bytes: f.bytes, sha256: f.sha256 }, approxBytes: f.approxBytes };
   };
   const files = [file('text'), file('mmproj')] as const;
   return { name: entry.alias, source: { kind: 'catalog', text: files[0].url, mmproj: files[1].url }, files };
@@ -93,6 +92,10 @@ export async function pullModel(entry: CatalogModel, options: PullOptions): Prom
   if (entry.kind === 'quantized') {
     const { makeQuantized } = await import('./quantized.js');
     return makeQuantized(entry, options);
+  }
+  if (entry.kind === 'checkpoint') {
+    const { pullCheckpoint } = await import('./checkpoint-pull.js');
+    return pullCheckpoint(entry, options);
   }
   const cached = readCached(entry.alias, env);
   if (cached) return { model: cached, downloaded: false };
@@ -120,10 +123,10 @@ export async function pullHf(ref: HfRef, options: PullOptions): Promise<PullResu
   const textName = path.posix.basename(pick.text.path);
   let mmName = path.posix.basename(pick.mmproj.path);
   if (mmName === textName) mmName = `mmproj-${mmName}`;
-  const file = (role: Role, f: typeof pick.text, cacheName: string): RemoteFile => ({
-    role, name: cacheName, url: resolveUrl(endpoint, ref.repo, f.path), expected: { bytes: f.bytes, sha256: f.sha256 }, approxBytes: f.bytes,
+  const file = (f: typeof pick.text, cacheName: string): RemoteFile => ({
+    name: cacheName, url: resolveUrl(endpoint, ref.repo, f.path), expected: { bytes: f.bytes, sha256: f.sha256 }, approxBytes: f.bytes,
   });
-  const files = [file('text', pick.text, textName), file('mmproj', pick.mmproj, mmName)] as const;
+  const files = [file(pick.text, textName), file(pick.mmproj, mmName)] as const;
   options.log.debug(`${name}: ${pick.text.path} + ${pick.mmproj.path}${pick.quant ? ` (${pick.quant})` : ''}`);
   return pullPair({ name, source: { kind: 'hf', repo: ref.repo, text: files[0].url, mmproj: files[1].url }, files }, options);
 }
@@ -164,7 +167,7 @@ async function pullPair(pair: RemotePair, options: PullOptions): Promise<PullRes
 }
 
 /** Fetches (or links) one file into its .part; resolves to everything known about what it must be. */
-async function fetchOne(f: PlannedFile, name: string, options: PullOptions, env: NodeJS.ProcessEnv, pool: DispatcherPool): Promise<ExpectedFile> {
+export async function fetchOne(f: PlannedFile, name: string, options: PullOptions, env: NodeJS.ProcessEnv, pool: DispatcherPool): Promise<ExpectedFile> {
   // A verified file whose manifest was never written (interrupted right at the end): it
   // re-enters as a .part, which the server's 416 (or its known size) confirms without a transfer.
   if (fs.existsSync(f.finalPath) && !fs.existsSync(f.partPath)) fs.renameSync(f.finalPath, f.partPath);
@@ -204,7 +207,7 @@ async function fetchOne(f: PlannedFile, name: string, options: PullOptions, env:
   }
 }
 
-function removePart(f: PlannedFile): void {
+export function removePart(f: PlannedFile): void {
   fs.rmSync(f.partPath, { force: true });
   fs.rmSync(validatorPath(f.partPath), { force: true });
 }

@@ -13,6 +13,8 @@ import { endpointRunner } from '../runner/remote/endpoint-runner.js';
 import type { Runner, RunnerKind } from '../runner/runner.js';
 import type { FixedTokenBudget } from '../runner/request/token-budget-override.js';
 import type { ModelRunOptions } from './transcriber.js';
+import { isAligner } from '../align/aligner.js';
+import { UsageError } from '../errors.js';
 
 /** Measured in bench/RESULTS.md ("Subprocess vs warm server"). */
 export const DEFAULT_RUNNER: RunnerKind = 'server';
@@ -47,6 +49,9 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
     return { runner, windowSeconds, modelName: options.endpoints.join(',') };
   }
   const model = await resolveModel(options.model, options.mmproj, log);
+  if (isAligner(model.text)) {
+    throw new UsageError(`${options.model} is the forced aligner, which times words but cannot transcribe`, 'give it as --aligner, and a Qwen3-ASR model as --model');
+  }
   const build = await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal });
   const windowSeconds = options.windowSeconds ?? model.windowSeconds;
   const timeoutMs = windowTimeoutMs(windowSeconds);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { render, type Format, type Transcript } from '../writers/index.js';
+import { render, type Format, type RenderOptions, type Transcript } from '../writers/index.js';
 import { ensureOutputDir, writeFileAtomic } from '../writers/output-file.js';
 import { STDIN, withDecodedInput } from '../audio/decode.js';
 import type { Audio } from '../audio/audio.js';
@@ -32,6 +32,8 @@ export interface TranscribeOptions extends ModelRunOptions {
   readonly ffmpeg: string | null;
   /** Which audio stream of each input (--audio-stream; null: the first). */
   readonly audioStream?: number | null;
+  /** --highlight-words: karaoke-style vtt. */
+  readonly highlightWords?: boolean;
 }
 
 /** Windows the quality guards flagged: repaired by a retry, or marked (best candidate kept). */
@@ -186,10 +188,10 @@ async function transcribeOne(input: string, options: TranscribeOptions, log: Log
   if (transcript.cues.length === 0) await noteNoSpeech(input, name, transcript, options, log);
 
   if (!targets || !final) {
-    process.stdout.write(render(options.formats[0], transcript));
+    process.stdout.write(render(options.formats[0], transcript, { highlightWords: options.highlightWords }));
     return { input, status: 'done', seconds: transcript.durationSeconds, outputs: [], guard: reportGuards(input, transcript, log) };
   }
-  const { written, meanwhile } = writeOutputs(transcript, targets, final.write);
+  const { written, meanwhile } = writeOutputs(transcript, targets, final.write, { highlightWords: options.highlightWords });
   for (const p of written.keys()) log.info(`wrote ${p}`);
   for (const p of meanwhile) log.info(`${p} appeared meanwhile (another run?): kept; --force overwrites`);
   for (const f of final.foreign) log.warn(`${f} was not written by qwen3asr for ${name} (another tool's, or edited since): kept; --force replaces it`);
@@ -252,14 +254,14 @@ function reportGuards(input: string, transcript: Transcript, log: Log): GuardCou
  * An output that did not exist when planned but does by now (another run on the same files
  * finished first) is kept: both runs end well, with one complete file.
  */
-function writeOutputs(t: Transcript, targets: ReadonlyMap<Format, string>, plan: ReadonlyMap<string, boolean>): { written: Map<string, string>; meanwhile: string[] } {
+function writeOutputs(t: Transcript, targets: ReadonlyMap<Format, string>, plan: ReadonlyMap<string, boolean>, renderOptions: RenderOptions): { written: Map<string, string>; meanwhile: string[] } {
   const written = new Map<string, string>();
   const meanwhile: string[] = [];
   for (const [format, dest] of targets) {
     const overwrite = plan.get(dest);
     if (overwrite === undefined) continue;
     ensureOutputDir(path.dirname(dest));
-    const content = render(format, t);
+    const content = render(format, t, renderOptions);
     try {
       writeFileAtomic(dest, content, overwrite);
       written.set(dest, sha256(content));

@@ -7,7 +7,7 @@ import type { LogLevel } from '../util/log.js';
 import type { Log } from '../util/log.js';
 import { analyseSpeech } from '../speech/speech-regions.js';
 import { cutWindows } from '../windows/cut-windows.js';
-import { buildCues, fileLanguage } from '../cues/build-cues.js';
+import { buildCues, fileLanguage, type CueOptions } from '../cues/build-cues.js';
 import { spanDecoder } from '../runner/request/decoder.js';
 import { guardedWindowTranscriber } from '../guards/guarded-transcriber.js';
 import { runWindows } from '../runner/run-windows.js';
@@ -15,6 +15,8 @@ import { parseLanguagePolicy } from '../runner/request/languages.js';
 import { fixedTokenBudgetFromEnv } from '../runner/request/token-budget-override.js';
 import { createProgress, modelSpinner, type BatchPosition } from './progress-bar.js';
 import { startRunner } from './choose-runner.js';
+import { startAlignerFor, type AlignOptions } from './choose-aligner.js';
+import { alignResults } from '../align/align-results.js';
 import { WindowFailedError, type WindowTranscriber } from '../runner/request/decoder.js';
 import { UserError } from '../errors.js';
 
@@ -39,6 +41,10 @@ export interface ModelRunOptions {
   readonly backend: 'auto' | 'cpu' | 'cuda' | 'metal' | 'vulkan';
   readonly llamaCppSource: string | null;
   readonly log: LogLevel;
+  /** Word timing by the forced aligner (--align, --aligner). */
+  readonly align: AlignOptions;
+  /** Cue limits (--max-chars, --max-words). */
+  readonly cues: CueOptions;
 }
 
 export interface Transcriber {
@@ -71,6 +77,13 @@ export async function createTranscriber(options: ModelRunOptions, log: Log): Pro
   const language = parseLanguagePolicy(options.language);
   const budget = fixedTokenBudgetFromEnv();
   const { runner, windowSeconds, modelName } = await startRunner(options, budget, log);
+  let aligner;
+  try {
+    aligner = await startAlignerFor(options, windowSeconds, log);
+  } catch (err) {
+    await runner.close();
+    throw err;
+  }
   const jobs = runner.concurrency;
   return {
     async transcribe(audio, input, batch) {
@@ -108,18 +121,21 @@ export async function createTranscriber(options: ModelRunOptions, log: Log): Pro
         if (r.guard.outcome === 'marked') log.warn(message);
         else log.debug(message);
       }
-      const cues = buildCues(outcome.results);
+      const results = aligner ? await alignResults(outcome.results, audio, aligner, input, log) : outcome.results;
+      const cues = buildCues(results, options.cues);
       return {
         input,
         durationSeconds: durationSeconds(audio),
-        language: fileLanguage(outcome.results),
+        language: fileLanguage(results),
         model: modelName,
-        windows: outcome.results,
+        windows: results,
         cues,
         ...(audio.timeline ? { audioStreams: audio.timeline.audioStreams } : {}),
       };
     },
-    close: () => runner.close(),
+    async close() {
+      await Promise.all([runner.close(), aligner?.close()]);
+    },
   };
 }
 

@@ -2,7 +2,7 @@
  * The small JSON files of a synthetic Qwen3-ASR folder, laid out like the real Hugging Face
  * ones (same keys, same nesting) but built here from the stand-in's dimensions and token ids.
  */
-import type { AudioHparams, TextHparams } from '../convert/qwen3asr-config.js';
+import type { AlignerHparams, AudioHparams, TextHparams } from '../convert/qwen3asr-config.js';
 
 /** The dimensions a synthetic stand-in chooses; the rest of its config.json keeps the real values. */
 export interface SyntheticDims {
@@ -11,7 +11,10 @@ export interface SyntheticDims {
 }
 
 /** Every added token of the official tokenizer_config.json, in id order, with its `special` flag. */
-export const OFFICIAL_ADDED_TOKENS: readonly (readonly [string, boolean])[] = [
+/** The tokenizer's added tokens in id order, each with its `special` flag. */
+export type AddedTokens = readonly (readonly [string, boolean])[];
+
+export const OFFICIAL_ADDED_TOKENS: AddedTokens = [
   ...['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|object_ref_start|>', '<|object_ref_end|>', '<|box_start|>', '<|box_end|>',
     '<|quad_start|>', '<|quad_end|>', '<|vision_start|>', '<|vision_end|>', '<|vision_pad|>', '<|image_pad|>', '<|video_pad|>'].map(
     (t) => [t, true] as const,
@@ -28,6 +31,14 @@ export const OFFICIAL_ADDED_TOKENS: readonly (readonly [string, boolean])[] = [
   ['<|audio_pad|>', true],
   ...Array.from({ length: 27 }, (_, i) => [`<blank${i + 1}>`, true] as const),
   ['<asr_text>', false],
+];
+
+/** The forced aligner's tokenizer: the ASR's added tokens, then `<timestamp>` (not special: plain text may name it). */
+export const ALIGNER_ADDED_TOKENS: AddedTokens = [...OFFICIAL_ADDED_TOKENS, ['<timestamp>', false]];
+
+/** The aligner's support_languages, in its config.json's order. */
+export const ALIGNER_LANGUAGES = [
+  'Chinese', 'Cantonese', 'English', 'German', 'Spanish', 'French', 'Italian', 'Portuguese', 'Russian', 'Korean', 'Japanese',
 ];
 
 export const SUPPORTED_LANGUAGES = [
@@ -111,6 +122,26 @@ export function configJson(dims: SyntheticDims, vocabSize: number, ids: SpecialI
   };
 }
 
+/**
+ * Qwen3-ForcedAligner's config.json: the ASR layout with the thinker renamed, the class count, the
+ * two top-level timestamp keys, an untied head and the aligner's shorter context, keys in its order.
+ */
+export function alignerConfigJson(dims: SyntheticDims, vocabSize: number, ids: SpecialIds, aligner: AlignerHparams): Record<string, unknown> {
+  const base = configJson(dims, vocabSize, ids, false);
+  const { model_type: _type, ...thinker } = base.thinker_config as Record<string, unknown>;
+  const audio = { ...(thinker.audio_config as Record<string, unknown>), tie_word_embeddings: false };
+  const text = { ...(thinker.text_config as Record<string, unknown>), max_position_embeddings: 8192 };
+  return {
+    architectures: base.architectures,
+    timestamp_token_id: aligner.timestampTokenId,
+    timestamp_segment_time: aligner.segmentMs,
+    model_type: base.model_type,
+    support_languages: ALIGNER_LANGUAGES,
+    thinker_config: { model_type: 'qwen3_forced_aligner', classify_num: aligner.classifyNum, ...thinker, audio_config: audio, text_config: text },
+    transformers_version: base.transformers_version,
+  };
+}
+
 export function generationConfigJson(endOfText: number, imEnd: number): Record<string, unknown> {
   return { _from_model_config: true, eos_token_id: [endOfText, imEnd], pad_token_id: endOfText, do_sample: false, temperature: 0.000001 };
 }
@@ -123,9 +154,9 @@ export function preprocessorConfigJson(): Record<string, unknown> {
   };
 }
 
-export function tokenizerConfigJson(firstAddedId: number): Record<string, unknown> {
+export function tokenizerConfigJson(firstAddedId: number, added = OFFICIAL_ADDED_TOKENS): Record<string, unknown> {
   const decoder: Record<string, unknown> = {};
-  OFFICIAL_ADDED_TOKENS.forEach(([content, special], i) => {
+  added.forEach(([content, special], i) => {
     decoder[String(firstAddedId + i)] = { content, lstrip: false, normalized: false, rstrip: false, single_word: false, special };
   });
   const extra = {

@@ -1,6 +1,6 @@
 import { fromByteLevel, toByteLevel } from '../convert/byte-level.js';
 import { trainBpe } from './bpe-trainer.js';
-import { OFFICIAL_ADDED_TOKENS, SUPPORTED_LANGUAGES } from './synthetic-files.js';
+import { ALIGNER_ADDED_TOKENS, OFFICIAL_ADDED_TOKENS, SUPPORTED_LANGUAGES } from './synthetic-files.js';
 
 /**
  * The stand-in vocabulary: 256 byte tokens, merges learned from a short English text written for
@@ -45,6 +45,17 @@ export function tinyVocab(): TinyVocab {
   const tokens = [...bpe.tokens, ...OFFICIAL_ADDED_TOKENS.map(([t]) => t)];
   cached = { tokens, merges: bpe.merges, firstAddedId, size: tokens.length };
   return cached;
+}
+
+let cachedAligner: TinyVocab | undefined;
+
+/** The stand-in vocabulary with the aligner's `<timestamp>` after the ASR's added tokens. */
+export function alignerVocab(): TinyVocab {
+  if (cachedAligner) return cachedAligner;
+  const v = tinyVocab();
+  const tokens = [...v.tokens.slice(0, v.firstAddedId), ...ALIGNER_ADDED_TOKENS.map(([t]) => t)];
+  cachedAligner = { ...v, tokens, size: tokens.length };
+  return cachedAligner;
 }
 
 export function tokenId(vocab: TinyVocab, token: string): number {

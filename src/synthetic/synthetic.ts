@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { f32ToBf16 } from '../convert/ggml-types.js';
+import { f32ToBf16, putU16 } from '../convert/ggml-types.js';
 import { Prng, hashString } from './prng.js';
 import { elementCount, writeSafetensors, type TensorSource } from '../convert/safetensors.js';
 import {
@@ -9,6 +9,8 @@ import {
   generationConfigJson,
   preprocessorConfigJson,
   tokenizerConfigJson,
+  type AddedTokens,
+  type SpecialIds,
   type SyntheticDims,
 } from './synthetic-files.js';
 import { distinctTokenization, tinyVocab, tokenId, type TinyVocab } from './synthetic-vocab.js';
@@ -70,48 +72,45 @@ export function syntheticVocabSize(shape: SyntheticShape, vocab: TinyVocab = tin
   return shape === 'tiny' ? Math.ceil(vocab.size / 64) * 64 : 151936;
 }
 
-interface TensorSpec {
+export interface TensorSpec {
   readonly name: string;
   readonly shape: readonly number[];
   readonly init: 'weight' | 'bias' | 'norm' | 'zero';
 }
 
-export function syntheticTensorSpecs(dims: SyntheticDims, vocabSize: number, withLmHead: boolean): TensorSpec[] {
+/** `headRows`: lm_head's rows, the vocabulary for Qwen3-ASR, the time classes for the aligner. */
+export function syntheticTensorSpecs(dims: SyntheticDims, vocabSize: number, withLmHead: boolean, headRows = vocabSize): TensorSpec[] {
   const a = dims.audio;
   const t = dims.text;
   const specs: TensorSpec[] = [];
   const add = (name: string, shape: number[], init: TensorSpec['init'] = shape.length > 1 ? 'weight' : 'bias') =>
     specs.push({ name, shape, init });
+  // Audio-tower layers carry a bias, one per output row (all but conv_out).
+  const withBias = (name: string, shape: number[]) => {
+    add(`${name}.weight`, shape);
+    add(`${name}.bias`, [shape[0]]);
+  };
+  const layerNorm = (name: string, width: number) => {
+    add(`${name}.weight`, [width], 'norm');
+    add(`${name}.bias`, [width]);
+  };
   const A = 'thinker.audio_tower.';
   const C = a.downsampleHiddenSize;
-  add(`${A}conv2d1.weight`, [C, 1, 3, 3]);
-  add(`${A}conv2d1.bias`, [C]);
-  add(`${A}conv2d2.weight`, [C, C, 3, 3]);
-  add(`${A}conv2d2.bias`, [C]);
-  add(`${A}conv2d3.weight`, [C, C, 3, 3]);
-  add(`${A}conv2d3.bias`, [C]);
+  withBias(`${A}conv2d1`, [C, 1, 3, 3]);
+  withBias(`${A}conv2d2`, [C, C, 3, 3]);
+  withBias(`${A}conv2d3`, [C, C, 3, 3]);
   add(`${A}conv_out.weight`, [a.dModel, C * 16]);
   for (let i = 0; i < a.layers; i++) {
     const l = `${A}layers.${i}.`;
-    for (const p of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) {
-      add(`${l}self_attn.${p}.weight`, [a.dModel, a.dModel]);
-      add(`${l}self_attn.${p}.bias`, [a.dModel]);
-    }
-    add(`${l}self_attn_layer_norm.weight`, [a.dModel], 'norm');
-    add(`${l}self_attn_layer_norm.bias`, [a.dModel]);
-    add(`${l}fc1.weight`, [a.ffnDim, a.dModel]);
-    add(`${l}fc1.bias`, [a.ffnDim]);
-    add(`${l}fc2.weight`, [a.dModel, a.ffnDim]);
-    add(`${l}fc2.bias`, [a.dModel]);
-    add(`${l}final_layer_norm.weight`, [a.dModel], 'norm');
-    add(`${l}final_layer_norm.bias`, [a.dModel]);
+    for (const p of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) withBias(`${l}self_attn.${p}`, [a.dModel, a.dModel]);
+    layerNorm(`${l}self_attn_layer_norm`, a.dModel);
+    withBias(`${l}fc1`, [a.ffnDim, a.dModel]);
+    withBias(`${l}fc2`, [a.dModel, a.ffnDim]);
+    layerNorm(`${l}final_layer_norm`, a.dModel);
   }
-  add(`${A}ln_post.weight`, [a.dModel], 'norm');
-  add(`${A}ln_post.bias`, [a.dModel]);
-  add(`${A}proj1.weight`, [a.dModel, a.dModel]);
-  add(`${A}proj1.bias`, [a.dModel]);
-  add(`${A}proj2.weight`, [a.outputDim, a.dModel]);
-  add(`${A}proj2.bias`, [a.outputDim]);
+  layerNorm(`${A}ln_post`, a.dModel);
+  withBias(`${A}proj1`, [a.dModel, a.dModel]);
+  withBias(`${A}proj2`, [a.outputDim, a.dModel]);
   const T = 'thinker.model.';
   const H = t.hiddenSize;
   add(`${T}embed_tokens.weight`, [vocabSize, H]);
@@ -130,7 +129,7 @@ export function syntheticTensorSpecs(dims: SyntheticDims, vocabSize: number, wit
     add(`${l}mlp.down_proj.weight`, [H, t.intermediateSize]);
   }
   add(`${T}norm.weight`, [H], 'norm');
-  if (withLmHead) add('thinker.lm_head.weight', [vocabSize, H]);
+  if (withLmHead) add('thinker.lm_head.weight', [headRows, H]);
   return specs.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }
 
@@ -147,9 +146,7 @@ function bf16Chunk(prng: Prng, n: number, spec: TensorSpec): Buffer {
   const s = scaleOf(spec);
   const base = spec.init === 'norm' ? 1 : 0;
   for (let i = 0; i < n; i++) {
-    const h = spec.init === 'zero' ? 0 : f32ToBf16(base + prng.symmetric(s));
-    out[2 * i] = h & 0xff;
-    out[2 * i + 1] = h >>> 8;
+    putU16(out, 2 * i, spec.init === 'zero' ? 0 : f32ToBf16(base + prng.symmetric(s)));
   }
   return out;
 }
@@ -159,7 +156,7 @@ function bf16Chunk(prng: Prng, n: number, spec: TensorSpec): Buffer {
  * offsets from a 1M-element pool, which keeps the 1.7B stand-in fast to write and still looks
  * random to a matmul; the seed comes from the tensor name so a copy (lm_head) is bit-identical.
  */
-function* randomTensorData(seed: number, dataName: string, spec: TensorSpec): Generator<Buffer> {
+export function* randomTensorData(seed: number, dataName: string, spec: TensorSpec): Generator<Buffer> {
   const n = elementCount(spec.shape);
   const prng = new Prng((seed ^ hashString(dataName)) >>> 0);
   if (n <= CHUNK_ELEMENTS) {
@@ -228,6 +225,30 @@ function writeJson(file: string, value: unknown): void {
   fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Where config.json says the audio sits in the prompt. */
+export function audioTokenIds(vocab: TinyVocab): SpecialIds {
+  const id = (t: string) => tokenId(vocab, t);
+  return { audioStart: id('<|audio_start|>'), audioEnd: id('<|audio_end|>'), audioPad: id('<|audio_pad|>') };
+}
+
+/** All of a checkpoint folder but its weights; `added` lists the tokenizer's added tokens after the vocabulary. */
+export function writeSmallFiles(
+  dir: string,
+  vocab: TinyVocab,
+  json: { readonly config: unknown; readonly generation: unknown; readonly added?: AddedTokens },
+): void {
+  writeJson(path.join(dir, 'config.json'), json.config);
+  writeJson(path.join(dir, 'generation_config.json'), json.generation);
+  writeJson(path.join(dir, 'preprocessor_config.json'), preprocessorConfigJson());
+  writeJson(path.join(dir, 'tokenizer_config.json'), tokenizerConfigJson(vocab.firstAddedId, json.added));
+  writeJson(path.join(dir, 'chat_template.json'), { chat_template: CHAT_TEMPLATE });
+  // vocab.json holds the ordinary tokens; the added ones live in tokenizer_config.json.
+  const vocabJson: Record<string, number> = {};
+  vocab.tokens.slice(0, vocab.firstAddedId).forEach((t, i) => (vocabJson[t] = i));
+  fs.writeFileSync(path.join(dir, 'vocab.json'), JSON.stringify(vocabJson));
+  fs.writeFileSync(path.join(dir, 'merges.txt'), `#version: 0.2\n${vocab.merges.join('\n')}\n`);
+}
+
 function withAudioLayers(dims: SyntheticDims, layers: number | undefined): SyntheticDims {
   if (layers === undefined) return dims;
   if (!Number.isInteger(layers) || layers < 1) throw new Error(`audioLayers must be a positive integer, not ${layers}`);
@@ -248,18 +269,10 @@ export async function generateSynthetic(dir: string, opts: SyntheticOptions): Pr
 
   const id = (t: string) => tokenId(vocab, t);
   const tiedFlag = opts.script === undefined;
-  writeJson(
-    path.join(dir, 'config.json'),
-    configJson(dims, vocabSize, { audioStart: id('<|audio_start|>'), audioEnd: id('<|audio_end|>'), audioPad: id('<|audio_pad|>') }, tiedFlag),
-  );
-  writeJson(path.join(dir, 'generation_config.json'), generationConfigJson(id('<|endoftext|>'), id('<|im_end|>')));
-  writeJson(path.join(dir, 'preprocessor_config.json'), preprocessorConfigJson());
-  writeJson(path.join(dir, 'tokenizer_config.json'), tokenizerConfigJson(vocab.firstAddedId));
-  writeJson(path.join(dir, 'chat_template.json'), { chat_template: CHAT_TEMPLATE });
-  const vocabJson: Record<string, number> = {};
-  vocab.tokens.slice(0, vocab.firstAddedId).forEach((t, i) => (vocabJson[t] = i));
-  fs.writeFileSync(path.join(dir, 'vocab.json'), JSON.stringify(vocabJson));
-  fs.writeFileSync(path.join(dir, 'merges.txt'), `#version: 0.2\n${vocab.merges.join('\n')}\n`);
+  writeSmallFiles(dir, vocab, {
+    config: configJson(dims, vocabSize, audioTokenIds(vocab), tiedFlag),
+    generation: generationConfigJson(id('<|endoftext|>'), id('<|im_end|>')),
+  });
 
   const scripted = opts.script === undefined ? undefined : scriptedWeights(opts.script, vocab, vocabSize, dims.text.hiddenSize, seed);
   const specs = syntheticTensorSpecs(dims, vocabSize, withLmHead).map((s): TensorSpec => {

@@ -1,6 +1,7 @@
 import type { Window } from '../windows/window.js';
 import type { StopReason } from './decode.js';
 import type { GuardReport } from './guard-record.js';
+import type { Word } from './word.js';
 
 /** What the model made of one window. */
 export interface WindowResult {
@@ -16,4 +17,6 @@ export interface WindowResult {
   readonly tokens: number;
   /** What the quality guards found and did (absent with --no-guard when nothing was retried). */
   readonly guard?: GuardReport;
+  /** The text's words with their times, when an aligner timed them (absent otherwise). */
+  readonly words?: readonly Word[];
 }

@@ -7,7 +7,8 @@ import { joinTexts } from '../text/scripts.js';
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
- * Machine-readable output: the input, its duration, language, model, windows and cues; and, for
+ * Machine-readable output: the input, its duration, language, model, windows (with their aligned
+ * words, when an aligner timed them) and cues; and, for
  * scripts written for whisper or OpenAI's `verbose_json`, `task`, `text` and `segments` (one per
  * cue: id, start, end, text, with the language and guard outcome of the window it came from).
  */
@@ -28,6 +29,7 @@ export function renderJson(t: Transcript): string {
       stop: w.stop,
       tokens: w.tokens,
       ...(w.guard ? { guard: guardJson(w.guard) } : {}),
+      ...(w.words ? { words: w.words.map((x) => ({ text: x.text, start: round3(x.start), end: round3(x.end) })) } : {}),
     })),
     cues: t.cues.map((c) => ({ start: round3(c.start), end: round3(c.end), text: c.text })),
     text: t.cues.map((c) => oneLine(c.text)).reduce(joinTexts, ''),

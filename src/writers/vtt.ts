@@ -1,10 +1,19 @@
 import type { Cue } from '../transcript/cue.js';
 import { formatTimestamp } from './timestamp.js';
 
+export interface VttOptions {
+  /**
+   * Karaoke-style cues: a WebVTT timestamp tag before each word after the first
+   * (`<00:00:01.500>word`), so players colour the words as they are spoken (::cue(:past) /
+   * ::cue(:future)); for cues timed by aligned words, others are written plain.
+   */
+  readonly highlightWords?: boolean;
+}
+
 /** WebVTT: a `WEBVTT` header, `HH:MM:SS.mmm` timings, text with &, <, > escaped. */
-export function renderVtt(cues: readonly Cue[]): string {
+export function renderVtt(cues: readonly Cue[], options: VttOptions = {}): string {
   const blocks = cues.map(
-    (cue) => `${formatTimestamp(cue.start, '.')} --> ${formatTimestamp(cue.end, '.')}\n${vttText(cue.text)}\n`,
+    (cue) => `${formatTimestamp(cue.start, '.')} --> ${formatTimestamp(cue.end, '.')}\n${options.highlightWords ? karaokeText(cue) : vttText(cue.text)}\n`,
   );
   return ['WEBVTT\n', ...blocks].join('\n');
 }
@@ -18,6 +27,35 @@ function vttText(text: string): string {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.length > 0)
-    .map((l) => l.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;'))
+    .map(escape)
     .join('\n');
+}
+
+/**
+ * The cue text with a timestamp tag at each word mark strictly inside the cue's time (the spec
+ * wants them increasing and after the cue start; the end is exclusive), escaped piece by piece.
+ */
+function karaokeText(cue: Cue): string {
+  const ms = (t: number): number => Math.round(t * 1000);
+  const marks = (cue.marks ?? []).filter((m) => m.offset > 0 && ms(m.time) > ms(cue.start) && ms(m.time) < ms(cue.end));
+  if (marks.length === 0) return vttText(cue.text);
+  let out = '';
+  let from = 0;
+  let last = ms(cue.start);
+  for (const m of marks) {
+    if (ms(m.time) <= last) continue;
+    out += `${escape(cue.text.slice(from, m.offset))}<${formatTimestamp(m.time, '.')}>`;
+    from = m.offset;
+    last = ms(m.time);
+  }
+  out += escape(cue.text.slice(from));
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+    .join('\n');
+}
+
+function escape(line: string): string {
+  return line.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }

@@ -17,7 +17,7 @@ export interface HubRequest {
 }
 
 interface HubRepo {
-  /** Path in the repo → bytes. Files ending in .gguf are LFS files (redirected); others are served inline. */
+  /** Path in the repo → bytes. .gguf and .safetensors files are LFS files (redirected); others are served inline. */
   readonly files: Map<string, Buffer>;
   /** sha256 per LFS path, computed when the repo is added: what the Hub publishes. */
   readonly published: Map<string, string>;
@@ -28,6 +28,7 @@ export const HUB_TOKEN = 'hf_loopback_token';
 
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/');
+const isLfs = (p: string) => p.endsWith('.gguf') || p.endsWith('.safetensors');
 
 export class HubServer {
   readonly cdn = new FileServer();
@@ -69,7 +70,7 @@ export class HubServer {
     const map = new Map(Object.entries(files));
     const published = new Map<string, string>();
     for (const [p, b] of map) {
-      if (!p.endsWith('.gguf')) continue;
+      if (!isLfs(p)) continue;
       published.set(p, sha256(b));
       this.cdn.files.set(this.cdnKey(repo, p), b);
       // The CDN's own strong ETag, so If-Range works across the redirect.
@@ -111,9 +112,9 @@ export class HubServer {
       const entries = [...repo.files].map(([p, b]) => ({
         type: 'file',
         oid: crypto.createHash('sha1').update(b).digest('hex'),
-        size: p.endsWith('.gguf') ? 134 : b.length,
+        size: isLfs(p) ? 134 : b.length,
         path: p,
-        ...(p.endsWith('.gguf') ? { lfs: { oid: repo.published.get(p), size: b.length, pointerSize: 134 } } : {}),
+        ...(isLfs(p) ? { lfs: { oid: repo.published.get(p), size: b.length, pointerSize: 134 } } : {}),
       }));
       const start = Number(url.searchParams.get('cursor') ?? 0);
       const page = entries.slice(start, start + this.pageSize);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { convertCheckpoint } from '../../src/convert/convert-checkpoint.js';
 import type { OutType } from '../../src/convert/ggml-types.js';
 import { generateSynthetic, type SyntheticScript, type SyntheticShape } from '../../src/synthetic/synthetic.js';
+import { generateSyntheticAligner, type AlignerShape } from '../../src/synthetic/synthetic-aligner.js';
 import { cacheHome } from '../../src/util/paths.js';
 
 /**
@@ -30,16 +31,31 @@ export interface SyntheticModel {
   readonly mmprojQwen3a: string;
 }
 
-const CONVERT_SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/convert');
+/** A converted synthetic Qwen3-ForcedAligner (text GGUF with the cls head, qwen3asr mmproj). */
+export interface SyntheticAligner {
+  readonly dir: string;
+  readonly text: string;
+  readonly mmproj: string;
+}
+
+export interface SyntheticAlignerModelOptions {
+  readonly outType?: OutType;
+}
+
+const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src');
+const CONVERT_SRC = path.join(SRC, 'convert');
+
+function sourceHashOf(dir: string): string {
+  const h = crypto.createHash('sha256');
+  for (const f of fs.readdirSync(dir).sort()) {
+    if (f.endsWith('.ts')) h.update(f).update(fs.readFileSync(path.join(dir, f)));
+  }
+  return h.digest('hex').slice(0, 16);
+}
 
 let sourceHash: string | undefined;
 function converterSourceHash(): string {
-  if (sourceHash) return sourceHash;
-  const h = crypto.createHash('sha256');
-  for (const f of fs.readdirSync(CONVERT_SRC).sort()) {
-    if (f.endsWith('.ts')) h.update(f).update(fs.readFileSync(path.join(CONVERT_SRC, f)));
-  }
-  sourceHash = h.digest('hex').slice(0, 16);
+  sourceHash ??= sourceHashOf(CONVERT_SRC);
   return sourceHash;
 }
 
@@ -58,32 +74,63 @@ function modelPaths(root: string, kind: SyntheticShape, outType: OutType): Synth
   };
 }
 
-const pending = new Map<string, Promise<SyntheticModel>>();
+const pending = new Map<string, Promise<unknown>>();
 
-export function ensureSyntheticModel(kind: SyntheticShape, opts: SyntheticModelOptions = {}): Promise<SyntheticModel> {
-  const key = syntheticModelKey(kind, opts);
-  let p = pending.get(key);
+/** One build per key per process; concurrent callers share it. */
+function once<T>(key: string, make: () => Promise<T>): Promise<T> {
+  let p = pending.get(key) as Promise<T> | undefined;
   if (!p) {
-    p = build(kind, opts, key);
+    p = make();
     pending.set(key, p);
   }
   return p;
 }
 
-async function build(kind: SyntheticShape, opts: SyntheticModelOptions, key: string): Promise<SyntheticModel> {
+export function ensureSyntheticModel(kind: SyntheticShape, opts: SyntheticModelOptions = {}): Promise<SyntheticModel> {
+  const key = syntheticModelKey(kind, opts);
   const outType = opts.outType ?? 'f16';
+  return once(key, () =>
+    buildCached(key, (root) => modelPaths(root, kind, outType), async (temp, paths) => {
+      await generateSynthetic(paths.dir, { shape: kind, script: opts.script, tied: opts.tied });
+      await convertCheckpoint({ modelDir: paths.dir, outDir: temp, outType, mmprojFormat: 'qwen3asr' });
+      await convertCheckpoint({ modelDir: paths.dir, outDir: path.join(temp, 'qwen3a'), outType, mmprojFormat: 'qwen3a' });
+      fs.rmSync(path.join(temp, 'qwen3a', path.basename(paths.text)));
+    }),
+  );
+}
+
+/** The aligner's key also hashes the generator: unlike the ASR models', its generator is new and still moving. */
+export function syntheticAlignerKey(shape: AlignerShape, opts: SyntheticAlignerModelOptions = {}): string {
+  const desc = JSON.stringify({ kind: 'aligner', shape, outType: opts.outType ?? 'f16' });
+  return crypto.createHash('sha256').update(desc).update(converterSourceHash()).update(sourceHashOf(path.join(SRC, 'synthetic'))).digest('hex').slice(0, 20);
+}
+
+/** A synthetic aligner checkpoint and its conversion, built on first use and cached like the ASR models. */
+export function syntheticAligner(shape: AlignerShape = 'tiny', opts: SyntheticAlignerModelOptions = {}): Promise<SyntheticAligner> {
+  const key = syntheticAlignerKey(shape, opts);
+  const outType = opts.outType ?? 'f16';
+  const pathsIn = (root: string): SyntheticAligner => {
+    const name = `Qwen3-ForcedAligner-${shape}`;
+    return { dir: path.join(root, name), text: path.join(root, `${name}-text-${outType}.gguf`), mmproj: path.join(root, `${name}-mmproj-${outType}.gguf`) };
+  };
+  return once(key, () =>
+    buildCached(key, pathsIn, async (temp, paths) => {
+      await generateSyntheticAligner(paths.dir, { shape });
+      const r = await convertCheckpoint({ modelDir: paths.dir, outDir: temp, outType });
+      if (r.text !== paths.text || r.mmproj !== paths.mmproj) throw new Error(`aligner conversion wrote ${r.text}, ${r.mmproj}`);
+    }),
+  );
+}
+
+async function buildCached<P>(key: string, pathsIn: (root: string) => P, make: (temp: string, paths: P) => Promise<void>): Promise<P> {
   const base = path.join(cacheHome(), 'test-models');
   const final = path.join(base, key);
-  if (fs.existsSync(path.join(final, 'complete'))) return modelPaths(final, kind, outType);
+  if (fs.existsSync(path.join(final, 'complete'))) return pathsIn(final);
   fs.mkdirSync(base, { recursive: true });
   // Built in a private folder and renamed into place whole: concurrent runs never see half a model.
   const temp = fs.mkdtempSync(path.join(base, `.${key}.`));
   try {
-    const paths = modelPaths(temp, kind, outType);
-    await generateSynthetic(paths.dir, { shape: kind, script: opts.script, tied: opts.tied });
-    await convertCheckpoint({ modelDir: paths.dir, outDir: temp, outType, mmprojFormat: 'qwen3asr' });
-    await convertCheckpoint({ modelDir: paths.dir, outDir: path.join(temp, 'qwen3a'), outType, mmprojFormat: 'qwen3a' });
-    fs.rmSync(path.join(temp, 'qwen3a', path.basename(paths.text)));
+    await make(temp, pathsIn(temp));
     fs.writeFileSync(path.join(temp, 'complete'), `${new Date().toISOString()}\n`);
     try {
       fs.renameSync(temp, final);
@@ -94,5 +141,5 @@ async function build(kind: SyntheticShape, opts: SyntheticModelOptions, key: str
   } finally {
     fs.rmSync(temp, { recursive: true, force: true });
   }
-  return modelPaths(final, kind, outType);
+  return pathsIn(final);
 }

@@ -1,0 +1,58 @@
+/**
+ * Whether a run times its cues by aligned words, and starting the aligner if so:
+ *  - `off`: never;
+ *  - `auto` (the default): with `--aligner`, or when the `aligner` model is in the cache
+ *    (`qwen3asr models pull aligner`); else the cues keep their timing by characters, silently;
+ *  - `on`: always; the `aligner` model is fetched when it is not in the cache.
+ * The aligner runs here even when the windows go to --endpoint servers: it is another model.
+ */
+import os from 'node:os';
+import type { Log } from '../util/log.js';
+import { resolveModel } from '../models/resolve.js';
+import { readCached } from '../models/cache.js';
+import { ensureBuild } from '../llamacpp/index.js';
+import { interruptSignal } from '../util/cleanup.js';
+import { startAligner, type Aligner } from '../align/aligner.js';
+import { windowTimeoutMs } from './choose-runner.js';
+
+export const ALIGN_MODES = ['auto', 'on', 'off'] as const;
+export type AlignMode = (typeof ALIGN_MODES)[number];
+
+/** The catalog / cache name of the forced aligner. */
+export const ALIGNER_ALIAS = 'aligner';
+
+export interface AlignOptions {
+  readonly mode: AlignMode;
+  /** --aligner: a name, a text GGUF path (its mmproj beside it) or a checkpoint folder. */
+  readonly aligner: string | null;
+}
+
+export const NO_ALIGNMENT: AlignOptions = { mode: 'off', aligner: null };
+
+interface AlignerRunOptions {
+  readonly align: AlignOptions;
+  readonly threads: number | null;
+  readonly backend: 'auto' | 'cpu' | 'cuda' | 'metal' | 'vulkan';
+  readonly llamaCppSource: string | null;
+}
+
+/** The aligner to use, or null (off, or auto with none at hand). */
+export async function startAlignerFor(options: AlignerRunOptions, windowSeconds: number, log: Log): Promise<Aligner | null> {
+  const { mode, aligner } = options.align;
+  if (mode === 'off') return null;
+  if (mode === 'auto' && aligner === null && readCached(ALIGNER_ALIAS) === null) {
+    log.debug('no aligner in the cache: cues are timed by characters (`qwen3asr models pull aligner` times them by words)');
+    return null;
+  }
+  const files = await resolveModel(aligner ?? ALIGNER_ALIAS, null, log);
+  const build = await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal });
+  log.debug(`aligner: ${files.text} + ${files.mmproj}`);
+  return startAligner({
+    server: build.server,
+    files,
+    threads: options.threads ?? Math.max(1, os.availableParallelism()),
+    windowSeconds,
+    timeoutMs: windowTimeoutMs(windowSeconds),
+    log,
+  });
+}
