@@ -78,7 +78,7 @@ describe('request bodies', () => {
   it('llama-server: the raw prompt with the server marker, greedy, sampler fields for a retry', () => {
     const body = completionBody({ ...request('r'), sampler: { repeatPenalty: 1.1, repeatLastN: 64, dryMultiplier: 0.8 } }, '<__media_X__>');
     expect(body).toMatchObject({
-      prompt: { prompt_string: 'p <__media_X__> q' }, n_predict: 5, temperature: 0, cache_prompt: false,
+      prompt: { prompt_string: 'p <__media_X__> q' }, n_predict: 5, temperature: 0, cache_prompt: true,
       repeat_penalty: 1.1, repeat_last_n: 64, dry_multiplier: 0.8,
     });
     expect(body).not.toHaveProperty('ignore_eos');

@@ -24,9 +24,11 @@ export function completionBody(request: ModelRequest, mediaMarker: string): Reco
     n_predict: request.maxTokens,
     temperature: 0,
     seed: 0,
-    // A cached prefix would be reused from another window's prompt: same result in exact
-    // arithmetic, but the batch shapes differ from the subprocess runner's.
-    cache_prompt: false,
+    // The slot keeps the previous window's KV cache: the prompt's text before the audio (the
+    // system turn, `<|im_start|>user`, 16 tokens) is the same for every window and is not computed
+    // again (bench/RESULTS.md, issue 19: text prefill −47 %). It was computed alone in one batch, as
+    // the subprocess runner computes it, so the result is the same bits (test/runners-e2e.test.ts).
+    cache_prompt: true,
     ...(request.ignoreEos ? { ignore_eos: true } : {}),
     ...samplerRequestFields(request.sampler),
   };
