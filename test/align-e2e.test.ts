@@ -6,8 +6,11 @@
  *    Qwen3 decoder, head), on the same audio and token ids: logits within a stated bound, the same
  *    class wherever the reference's top-2 margin exceeds that bound;
  *  - the whole CLI: `qwen3asr talk.wav -f srt,json --aligner …` gives each window the words the
- *    reference predicts for it, and cues that start and end at their words and never cross a pause.
- * A random aligner cannot know where speech is, so "known outputs" are the reference's.
+ *    server and the reference give for it, and cues that start and end at their words and never
+ *    cross a pause;
+ *  - an aligner built to answer known times (`timed`: a previous-token attention head and a head
+ *    that maps each word to its classes) on speech whose words are where it says: the cues lie on
+ *    the known speech, one per word across the pause.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +21,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureSyntheticModel, syntheticAligner, type SyntheticAligner } from './helpers/models.js';
 import { HubServer } from './helpers/hub-server.js';
 import { runCli } from './helpers/cli.js';
-import { script, sentences, speak, cleanupFixtures, SR } from './fixtures/speech.js';
+import { concat, script, sentences, silence, speak, trimSilence, cleanupFixtures, SR } from './fixtures/speech.js';
+import { generateSyntheticAligner } from '../src/synthetic/synthetic-aligner.js';
+import { convertCheckpoint } from '../src/convert/convert-checkpoint.js';
 import { floatWavBytes } from '../src/runner/request/window-wav.js';
 import { startServer, type RunningServer } from '../src/runner/local/server-process.js';
 import { requestJson } from '../src/runner/http/http-json.js';
@@ -342,5 +347,87 @@ describe('the aligner from the catalog', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/model\.safetensors .* is corrupt/);
     expect(fs.existsSync(path.join(cache, 'qwen3asr', 'models', 'aligner', 'model.json'))).toBe(false);
+  });
+});
+
+describe('an aligner whose answers are known', () => {
+  // A timed synthetic aligner answers each word's <timestamp> pair with the times it was built with,
+  // whatever the audio; built here with the true speech spans of spoken "Hello" and "world", the
+  // whole CLI must put the words, and the cues, exactly there.
+  const GRID = 80;
+  let wav: string;
+  let spans: { Hello: [number, number]; world: [number, number] };
+  let timed: { Hello: [number, number]; world: [number, number] };
+  let asr: { text: string; mmproj: string };
+  let alignerText: string;
+  beforeAll(async () => {
+    asr = await ensureSyntheticModel('tiny', { script: 'language English<asr_text>Hello world.<|im_end|>' });
+    const hello = trimSilence(speak('Hello'));
+    const world = trimSilence(speak('world'));
+    const lead = silence(0.1);
+    const gap = silence(1.5);
+    wav = path.join(tmp, 'known.wav');
+    s16Wav(wav, concat([lead, hello, gap, world, silence(1)]));
+    const helloStart = lead.length / SR;
+    const worldStart = (lead.length + hello.length + gap.length) / SR;
+    spans = { Hello: [helloStart, helloStart + hello.length / SR], world: [worldStart, worldStart + world.length / SR] };
+    // On the 80 ms grid, inside the speech: start rounded up, end down.
+    const inside = ([a, b]: [number, number]): [number, number] => [Math.ceil((a * 1000) / GRID) * GRID, Math.floor((b * 1000) / GRID) * GRID];
+    timed = { Hello: inside(spans.Hello), world: inside(spans.world) };
+    const dir = path.join(tmp, 'timed-aligner');
+    await generateSyntheticAligner(dir, { shape: 'tiny', timed });
+    alignerText = (await convertCheckpoint({ modelDir: dir, outDir: path.join(tmp, 'timed-gguf') })).text;
+  });
+
+  it('puts the words and the cues on the known speech', async () => {
+    const out = path.join(tmp, 'known-out');
+    const r = await runCli([wav, '-f', 'srt,json', '-o', out, '--model', asr.text, '--mmproj', asr.mmproj, '--aligner', alignerText, '--threads', '2'], {
+      env: { QWEN3ASR_BIN_DIR: inject('binDir') },
+    });
+    expect(r.stderr).not.toMatch(/error|warn|fail/i);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'known.json'), 'utf8'));
+    expect(json.windows).toHaveLength(1);
+    expect(json.windows[0].start).toBe(0);
+    const words = json.windows[0].words as { text: string; start: number; end: number }[];
+    expect(words.map((w) => w.text)).toEqual(['Hello', 'world']);
+    for (const w of words) {
+      const [start, end] = timed[w.text as 'Hello' | 'world'];
+      expect(Math.abs(w.start * 1000 - start)).toBeLessThanOrEqual(1);
+      expect(Math.abs(w.end * 1000 - end)).toBeLessThanOrEqual(1);
+    }
+
+    const seconds = (t: string) => {
+      const [h, m, s] = t.replace(',', '.').split(':').map(Number);
+      return h * 3600 + m * 60 + s;
+    };
+    const cues = fs.readFileSync(path.join(out, 'known.srt'), 'utf8').trim().split(/\n\s*\n/).map((block) => {
+      const [from, to] = block.split('\n')[1].split(' --> ');
+      return { start: seconds(from), end: seconds(to), text: block.split('\n').slice(2).join(' ') };
+    });
+    console.log(`[align] known spans ${JSON.stringify(spans)}, timed ${JSON.stringify(timed)} ms, cues ${JSON.stringify(cues)}`);
+    expect(cues).toHaveLength(2);
+    (['Hello', 'world'] as const).forEach((word, i) => {
+      const c = cues[i];
+      const [speechStart, speechEnd] = spans[word];
+      const w = words[i];
+      expect(c.text).toContain(word);
+      expect(c.start).toBeCloseTo(w.start, 3);
+      expect(c.start).toBeGreaterThanOrEqual(speechStart);
+      expect(c.start).toBeLessThan(speechEnd);
+      expect(w.end).toBeLessThanOrEqual(speechEnd);
+      const next = i + 1 < cues.length ? cues[i + 1].start : Infinity;
+      expect(c.end).toBeCloseTo(Math.min(Math.max(w.end, c.start + MIN_DURATION), next), 3);
+    });
+    // Neither cue spans the pause between the two words.
+    expect(cues[0].end).toBeLessThanOrEqual(spans.world[0]);
+    expect(cues[1].start).toBeGreaterThanOrEqual(spans.Hello[1]);
+  });
+
+  it('refuses what it cannot time, in one clear error', async () => {
+    const dir = path.join(tmp, 'timed-bad');
+    await expect(generateSyntheticAligner(dir, { shape: 'small', timed: { Hello: [0, 80] } })).rejects.toThrow(/tiny only/);
+    await expect(generateSyntheticAligner(dir, { shape: 'tiny', timed: { 'Hello world': [0, 80] } })).rejects.toThrow(/one run of letters/);
+    await expect(generateSyntheticAligner(dir, { shape: 'tiny', timed: { Hello: [0, 400_000] } })).rejects.toThrow(/outside/);
   });
 });
