@@ -25,7 +25,8 @@ import { syntheticAligner, type SyntheticAligner } from './helpers/models.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REF = path.join(HERE, 'reference');
-const OFFICIAL = path.resolve(HERE, '../../shared/reference/qwen3-asr-files');
+// The official checkpoint's facts (config, tokenizer config, tensor names and shapes), kept beside the tests.
+const OFFICIAL = path.join(HERE, 'fixtures', 'forced-aligner');
 const PYTHON = '/usr/bin/python3';
 const BIN_DIR = inject('binDir');
 const GGUF_PY = process.env.QWEN3ASR_TEST_GGUF_PY ?? path.join(inject('llamaSource') || path.join(os.homedir(), '.cache/qwen3asr/src/llama.cpp-fd570ef5'), 'gguf-py');
@@ -75,20 +76,20 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-aligner-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('synthetic aligner checkpoint', () => {
-  it.skipIf(!fs.existsSync(OFFICIAL))('0.6b has exactly the official tensors: names, shapes, 708 of them', () => {
-    const official = JSON.parse(fs.readFileSync(path.join(OFFICIAL, 'Qwen3-ForcedAligner-0.6B.tensors.json'), 'utf8')) as {
+  it('0.6b has exactly the official tensors: names, shapes, 708 of them', () => {
+    const official = JSON.parse(fs.readFileSync(path.join(OFFICIAL, 'tensors.json'), 'utf8')) as {
       tensors: { name: string; shape: number[] }[];
     };
     const ours = syntheticTensorSpecs(ALIGNER_DIMS['0.6b'], alignerVocabSize('0.6b'), true, 5000).map((s) => ({ name: s.name, shape: [...s.shape] }));
     expect(ours).toEqual(official.tensors.map((t) => ({ name: t.name, shape: t.shape })));
   });
 
-  it.skipIf(!fs.existsSync(OFFICIAL))('config.json and tokenizer_config.json have the official keys; <timestamp> follows the ASR tokens', async () => {
+  it('config.json and tokenizer_config.json have the official keys; <timestamp> follows the ASR tokens', async () => {
     const m = await syntheticAligner('tiny');
     const keys = (o: unknown, at = ''): string[] =>
       o && typeof o === 'object' && !Array.isArray(o) ? Object.entries(o).flatMap(([k, v]) => [`${at}${k}`, ...keys(v, `${at}${k}.`)]) : [];
     const read = (dir: string, f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
-    const real = path.join(OFFICIAL, 'Qwen3-ForcedAligner-0.6B');
+    const real = OFFICIAL;
     const cfg = read(m.dir, 'config.json');
     expect(keys(cfg).filter((k) => !k.includes('id2label') && !k.includes('label2id')).sort()).toEqual(
       keys(read(real, 'config.json')).filter((k) => !k.includes('id2label') && !k.includes('label2id')).sort(),
