@@ -15,6 +15,7 @@ import path from 'node:path';
 import { HERE, dist, windowsOf } from './dist.mjs';
 
 const { startAligner } = await dist('align/aligner.js');
+const { readSeconds } = await dist('audio/audio.js');
 const { resolveModel } = await dist('models/resolve.js');
 const { createLog } = await dist('util/log.js');
 
@@ -45,7 +46,7 @@ try {
     const n = Math.max(1, Math.round(spoken * WORDS_PER_SECOND));
     const text = Array.from({ length: n }, (_, i) => words[(next + i) % words.length]).join(' ');
     next += n;
-    const samples = audio.read(Math.floor(window.start * 16000), Math.ceil(window.end * 16000));
+    const samples = readSeconds(audio, window.start, window.end);
     const got = await aligner.align({ window, language: 'English', text, ms: 0, stop: 'eos', tokens: 0 }, samples);
     aligned += got?.length ?? 0;
   }

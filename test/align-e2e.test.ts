@@ -28,7 +28,8 @@ import { floatWavBytes } from '../src/runner/request/window-wav.js';
 import { startServer, type RunningServer } from '../src/runner/local/server-process.js';
 import { requestJson } from '../src/runner/http/http-json.js';
 import { alignerCall, argmax } from '../src/align/aligner-call.js';
-import { alignerContext, readAlignerMeta } from '../src/align/aligner.js';
+import { alignerContext } from '../src/align/aligner.js';
+import { validateModelPair } from '../src/models/validate.js';
 import { alignerPrompt, placeWords } from '../src/align/align-window.js';
 import { alignUnits } from '../src/align/units.js';
 import { fixTimestamps } from '../src/align/fix-timestamps.js';
@@ -122,7 +123,7 @@ describe.each([
     const units = alignUnits(TEXT, 'English');
     const prompt = alignerPrompt(units);
     const ids = await textIds(server.url, prompt);
-    const meta = readAlignerMeta(m.text);
+    const meta = validateModelPair(m.text, m.mmproj).aligner!;
     expect(ids.filter((t) => t === meta.timestampToken)).toHaveLength(2 * units.length);
 
     const answer = (await requestJson(server.url, '/embeddings', {
@@ -194,7 +195,7 @@ describe('qwen3asr with --aligner', () => {
     expect(r.stderr).not.toMatch(/error|warn|fail/i);
     expect(r.code).toBe(0);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'talk.json'), 'utf8'));
-    const meta = readAlignerMeta(aligner.text);
+    const meta = validateModelPair(aligner.text, aligner.mmproj).aligner!;
     const server = await alignerServer(aligner);
     let compared = 0;
     try {

@@ -3,7 +3,7 @@
  * window after another (the aligner has one slot). A window the aligner fails on keeps the
  * timing by characters, with one warning: its transcript is right, and worth more than its timing.
  */
-import type { Audio } from '../audio/audio.js';
+import { readSeconds, type Audio } from '../audio/audio.js';
 import type { WindowResult } from '../transcript/window-result.js';
 import type { Log } from '../util/log.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
@@ -18,10 +18,9 @@ export async function alignResults(results: readonly WindowResult[], audio: Audi
       out.push(r);
       continue;
     }
-    const from = Math.max(0, Math.floor(r.window.start * audio.sampleRate));
-    const to = Math.min(audio.length, Math.ceil(r.window.end * audio.sampleRate));
     try {
-      const words = await aligner.align(r, audio.read(from, to));
+      // the same samples the window was transcribed from
+      const words = await aligner.align(r, readSeconds(audio, r.window.start, r.window.end));
       out.push(words ? { ...r, words } : r);
     } catch (err) {
       if (err instanceof InterruptedError) throw err;

@@ -3,11 +3,11 @@
  * like the transcriber's), and `align(result, samples)` for each transcribed window. Languages
  * the aligner was not trained on keep the proportional timing of src/cues/, said once per run.
  */
-import { readGgufHeader, metaNumber } from '../gguf/read-header.js';
 import { startServer } from '../runner/local/server-process.js';
 import { audioTokens, maxTokensFor } from '../runner/request/budget.js';
 import { SAMPLE_RATE } from '../audio/audio.js';
 import { UserError } from '../errors.js';
+import type { ModelPair } from '../models/validate.js';
 import type { Log } from '../util/log.js';
 import type { WindowResult } from '../transcript/window-result.js';
 import type { Word } from '../transcript/word.js';
@@ -19,14 +19,10 @@ export const ALIGNER_LANGUAGES: ReadonlySet<string> = new Set([
   'Chinese', 'Cantonese', 'English', 'German', 'Spanish', 'French', 'Italian', 'Portuguese', 'Russian', 'Korean', 'Japanese',
 ]);
 
-export interface AlignerFiles {
-  readonly text: string;
-  readonly mmproj: string;
-}
-
 export interface AlignerSetup {
   readonly server: string;
-  readonly files: AlignerFiles;
+  /** The aligner's pair, as resolveModel validated it. */
+  readonly files: ModelPair;
   readonly threads: number;
   /** Longest window, seconds: one request must fit one batch. */
   readonly windowSeconds: number;
@@ -40,26 +36,14 @@ export interface Aligner {
   close(): Promise<void>;
 }
 
-/** What the aligner GGUF says about its timestamps (src/convert writes these keys). */
-export interface AlignerMeta {
-  readonly timestampToken: number;
-  readonly segmentMs: number;
-}
-
-export function isAligner(textGguf: string): boolean {
-  return metaNumber(readGgufHeader(textGguf), 'qwen3asr.aligner.timestamp_token_id') !== null;
-}
-
-export function readAlignerMeta(textGguf: string): AlignerMeta {
-  const h = readGgufHeader(textGguf);
-  const timestampToken = metaNumber(h, 'qwen3asr.aligner.timestamp_token_id');
-  const segmentMs = metaNumber(h, 'qwen3asr.aligner.segment_ms');
-  if (timestampToken === null || segmentMs === null || !(segmentMs > 0)) {
-    throw new UserError(`${textGguf} is not a forced aligner (no qwen3asr.aligner.* keys)`, {
+/** The aligner's timestamps, or one line saying the pair is no aligner. */
+function alignerMetaOf(pair: ModelPair) {
+  if (pair.aligner === null) {
+    throw new UserError(`${pair.text} is not a forced aligner (no qwen3asr.aligner.* keys)`, {
       hint: 'convert Qwen3-ForcedAligner-0.6B with `qwen3asr convert`, or get it with `qwen3asr models pull aligner`',
     });
   }
-  return { timestampToken, segmentMs };
+  return pair.aligner;
 }
 
 /**
@@ -73,7 +57,7 @@ export function alignerContext(windowSeconds: number): number {
 }
 
 export async function startAligner(setup: AlignerSetup): Promise<Aligner> {
-  const meta = readAlignerMeta(setup.files.text);
+  const meta = alignerMetaOf(setup.files);
   const context = alignerContext(setup.windowSeconds);
   const server = await startServer({
     server: setup.server,

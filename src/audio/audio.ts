@@ -25,6 +25,11 @@ export interface Audio extends SampleSource {
   close(): void;
 }
 
+/** The samples of [start, end) seconds, widened to whole samples and clamped to the input. */
+export function readSeconds(audio: SampleSource & { readonly sampleRate: number }, start: number, end: number): Float32Array {
+  return audio.read(Math.max(0, Math.floor(start * audio.sampleRate)), Math.min(audio.length, Math.ceil(end * audio.sampleRate)));
+}
+
 export function durationSeconds(audio: { readonly length: number; readonly sampleRate: number }): number {
   return audio.length / audio.sampleRate;
 }

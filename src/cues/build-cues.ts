@@ -27,7 +27,7 @@ import type { Cue, CueMark } from '../transcript/cue.js';
 import { columnsFor, fitLines, lineWidth, CJK_COLUMNS, LATIN_COLUMNS } from './line-break.js';
 import { endsSentence, joinTokens, splitPhrases, tokenize, type Token } from './split-text.js';
 import { allocateToRegions, proportionalSpans, spokenChars } from './timing.js';
-import { splitAtPauses, timeTokens, type TimedToken } from './word-timing.js';
+import { splitAtPauses, timeTokens, tokenOffsets, type TimedToken } from './word-timing.js';
 
 /** Shortest cue: under ~1 s a cue flashes by before it can be read. */
 export const MIN_DURATION = 1;
@@ -82,7 +82,7 @@ function windowCues(result: WindowResult, options: CueOptions): Cue[] {
     // A cue lingers after its last word up to the readability minimum; buildCues stops it at the next cue.
     for (const d of drafts) d.end = Math.min(Math.max(d.end, d.start + MIN_DURATION), d.start + MAX_DURATION);
     return drafts.map((d) => {
-      const text = (fitLines(d.tokens, columns) ?? [joinTokens(d.tokens)]).join('\n');
+      const text = cueText(d.tokens, columns);
       return { start: d.start, end: d.end, text, marks: wordMarks(text, d.tokens as TimedToken[]) };
     });
   }
@@ -100,20 +100,17 @@ function windowCues(result: WindowResult, options: CueOptions): Cue[] {
   }
   return drafts
     .filter((d) => d.end > d.start)
-    .map((d) => ({ start: d.start, end: d.end, text: (fitLines(d.tokens, columns) ?? [joinTokens(d.tokens)]).join('\n') }));
+    .map((d) => ({ start: d.start, end: d.end, text: cueText(d.tokens, columns) }));
+}
+
+/** A cue's text: two balanced lines when it needs them, a token too wide for any line on its own. */
+function cueText(tokens: readonly Token[], columns: number): string {
+  return (fitLines(tokens, columns) ?? [joinTokens(tokens)]).join('\n');
 }
 
 /** Where each timed token stands in the cue's text, and when it is spoken. */
 function wordMarks(text: string, tokens: readonly TimedToken[]): CueMark[] {
-  const marks: CueMark[] = [];
-  let cursor = 0;
-  for (const t of tokens) {
-    const at = text.indexOf(t.text, cursor);
-    if (at < 0) continue;
-    marks.push({ offset: at, time: t.start });
-    cursor = at + t.text.length;
-  }
-  return marks;
+  return tokenOffsets(text, tokens).map(([offset], i) => ({ offset, time: tokens[i].start }));
 }
 
 /** Cues of a window timed by its words: one run of cues per pause-free stretch of speech. */

@@ -51,8 +51,8 @@ export function splitAtPauses(timed: readonly TimedToken[], pause = PAUSE_SECOND
   return runs;
 }
 
-/** [from, to) of each token in the text: tokens are the text's pieces in order, spaces dropped. */
-function tokenOffsets(text: string, tokens: readonly Token[]): [number, number][] {
+/** [from, to) of each token in the text: tokens are the text's pieces in order, spaces and line breaks dropped. */
+export function tokenOffsets(text: string, tokens: readonly Token[]): [number, number][] {
   const out: [number, number][] = [];
   let cursor = 0;
   for (const t of tokens) {

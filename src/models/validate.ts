@@ -19,6 +19,20 @@ export interface ModelPair {
   /** The encoder's attention window in seconds: the natural longest window for one call. */
   readonly windowSeconds: number;
   readonly embeddingWidth: number;
+  /** A Qwen3-ForcedAligner's timestamps (its text GGUF's qwen3asr.aligner.* keys); null for a transcription model. */
+  readonly aligner: AlignerMeta | null;
+}
+
+/** What an aligner's text GGUF says about its timestamps (src/convert writes these keys). */
+export interface AlignerMeta {
+  readonly timestampToken: number;
+  readonly segmentMs: number;
+}
+
+function alignerMeta(h: GgufHeader): AlignerMeta | null {
+  const timestampToken = metaNumber(h, 'qwen3asr.aligner.timestamp_token_id');
+  const segmentMs = metaNumber(h, 'qwen3asr.aligner.segment_ms');
+  return timestampToken !== null && segmentMs !== null && segmentMs > 0 ? { timestampToken, segmentMs } : null;
 }
 
 const TEXT_ARCHITECTURES: readonly string[] = ['qwen3', 'qwen3vl'] satisfies TextArchitecture[];
@@ -125,5 +139,6 @@ export function validateModelPair(textPath: string, mmprojPath: string, labels?:
     projector: projector as ModelPair['projector'],
     windowSeconds: windowFrames / FRAMES_PER_SECOND,
     embeddingWidth: width,
+    aligner: alignerMeta(text),
   };
 }

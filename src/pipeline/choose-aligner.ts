@@ -36,8 +36,11 @@ interface AlignerRunOptions {
   readonly llamaCppSource: string | null;
 }
 
-/** The aligner to use, or null (off, or auto with none at hand). */
-export async function startAlignerFor(options: AlignerRunOptions, windowSeconds: number, log: Log): Promise<Aligner | null> {
+/**
+ * The aligner to use, or null (off, or auto with none at hand). `server`: the llama-server the
+ * transcriber's build already has (null with endpoints: then the build is looked up here).
+ */
+export async function startAlignerFor(options: AlignerRunOptions, windowSeconds: number, server: string | null, log: Log): Promise<Aligner | null> {
   const { mode, aligner } = options.align;
   if (mode === 'off') return null;
   if (mode === 'auto' && aligner === null && readCached(ALIGNER_ALIAS) === null) {
@@ -45,10 +48,10 @@ export async function startAlignerFor(options: AlignerRunOptions, windowSeconds:
     return null;
   }
   const files = await resolveModel(aligner ?? ALIGNER_ALIAS, null, log);
-  const build = await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal });
+  const llamaServer = server ?? (await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal })).server;
   log.debug(`aligner: ${files.text} + ${files.mmproj}`);
   return startAligner({
-    server: build.server,
+    server: llamaServer,
     files,
     threads: options.threads ?? Math.max(1, os.availableParallelism()),
     windowSeconds,

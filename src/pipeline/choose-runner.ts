@@ -13,7 +13,6 @@ import { endpointRunner } from '../runner/remote/endpoint-runner.js';
 import type { Runner, RunnerKind } from '../runner/runner.js';
 import type { FixedTokenBudget } from '../runner/request/token-budget-override.js';
 import type { ModelRunOptions } from './transcriber.js';
-import { isAligner } from '../align/aligner.js';
 import { UsageError } from '../errors.js';
 
 /** Measured in bench/RESULTS.md ("Subprocess vs warm server"). */
@@ -26,6 +25,8 @@ export interface StartedRunner {
   readonly windowSeconds: number;
   /** How the model is named in outputs. */
   readonly modelName: string;
+  /** The patched llama-server of the build the model runs on here; null with endpoints (nothing was built). */
+  readonly server: string | null;
 }
 
 /** Per-window time limit: generous for the 1.7B on a slow CPU, yet a hung process is noticed. */
@@ -46,10 +47,10 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
     const timeoutMs = windowTimeoutMs(windowSeconds);
     const runner = await endpointRunner(options.endpoints, options.jobs ?? 2, timeoutMs, log);
     log.debug(`endpoints: ${options.endpoints.join(', ')}; ${runner.concurrency} windows at once`);
-    return { runner, windowSeconds, modelName: options.endpoints.join(',') };
+    return { runner, windowSeconds, modelName: options.endpoints.join(','), server: null };
   }
   const model = await resolveModel(options.model, options.mmproj, log);
-  if (isAligner(model.text)) {
+  if (model.aligner !== null) {
     throw new UsageError(`${options.model} is the forced aligner, which times words but cannot transcribe`, 'give it as --aligner, and a Qwen3-ASR model as --model');
   }
   const build = await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal });
@@ -65,7 +66,7 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
       context: options.context, budget, timeoutMs, extraArgs: extraArgs(),
     });
     log.debug(`runner: llama-server, ${slots} slots, ${threads} threads`);
-    return { runner, windowSeconds, modelName: model.name };
+    return { runner, windowSeconds, modelName: model.name, server: build.server };
   }
   const jobs = options.jobs ?? 1;
   const temp = makeTempDir('run');
@@ -80,7 +81,7 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
   const close = async () => {
     temp.remove();
   };
-  return { runner: { kind: 'subprocess', call, concurrency: jobs, close }, windowSeconds, modelName: model.name };
+  return { runner: { kind: 'subprocess', call, concurrency: jobs, close }, windowSeconds, modelName: model.name, server: build.server };
 }
 
 /** Measured in bench/RESULTS.md ("--jobs scaling"). */

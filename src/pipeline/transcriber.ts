@@ -17,6 +17,7 @@ import { createProgress, modelSpinner, type BatchPosition } from './progress-bar
 import { startRunner } from './choose-runner.js';
 import { startAlignerFor, type AlignOptions } from './choose-aligner.js';
 import { alignResults } from '../align/align-results.js';
+import type { Aligner } from '../align/aligner.js';
 import { WindowFailedError, type WindowTranscriber } from '../runner/request/decoder.js';
 import { UserError } from '../errors.js';
 
@@ -76,10 +77,10 @@ function stopAtFailure(input: string, transcribe: WindowTranscriber): WindowTran
 export async function createTranscriber(options: ModelRunOptions, log: Log): Promise<Transcriber> {
   const language = parseLanguagePolicy(options.language);
   const budget = fixedTokenBudgetFromEnv();
-  const { runner, windowSeconds, modelName } = await startRunner(options, budget, log);
-  let aligner;
+  const { runner, windowSeconds, modelName, server } = await startRunner(options, budget, log);
+  let aligner: Aligner | null;
   try {
-    aligner = await startAlignerFor(options, windowSeconds, log);
+    aligner = await startAlignerFor(options, windowSeconds, server, log);
   } catch (err) {
     await runner.close();
     throw err;

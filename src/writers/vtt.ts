@@ -23,11 +23,15 @@ export function renderVtt(cues: readonly Cue[], options: VttOptions = {}): strin
  * keeps `-->` from forming, and blank lines (which would end the cue) are dropped.
  */
 function vttText(text: string): string {
+  return vttLines(escape(text));
+}
+
+/** Lines trimmed, blank ones dropped: a blank line would end the cue. */
+function vttLines(text: string): string {
   return text
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.length > 0)
-    .map(escape)
     .join('\n');
 }
 
@@ -37,8 +41,7 @@ function vttText(text: string): string {
  */
 function karaokeText(cue: Cue): string {
   const ms = (t: number): number => Math.round(t * 1000);
-  const marks = (cue.marks ?? []).filter((m) => m.offset > 0 && ms(m.time) > ms(cue.start) && ms(m.time) < ms(cue.end));
-  if (marks.length === 0) return vttText(cue.text);
+  const marks = (cue.marks ?? []).filter((m) => m.offset > 0 && ms(m.time) < ms(cue.end));
   let out = '';
   let from = 0;
   let last = ms(cue.start);
@@ -49,13 +52,9 @@ function karaokeText(cue: Cue): string {
     last = ms(m.time);
   }
   out += escape(cue.text.slice(from));
-  return out
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0)
-    .join('\n');
+  return vttLines(out);
 }
 
-function escape(line: string): string {
-  return line.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+function escape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }

@@ -4,7 +4,7 @@
  * one request (a llama-mtmd-cli subprocess, a warm llama-server, remote endpoints); the prompt,
  * the token limit, the retry and the parsing are here, once, so every runner decodes alike.
  */
-import type { Audio } from '../../audio/audio.js';
+import { readSeconds, type Audio } from '../../audio/audio.js';
 import type { Window } from '../../windows/window.js';
 import type { WindowResult } from '../../transcript/window-result.js';
 import type { Language } from './languages.js';
@@ -97,9 +97,7 @@ const ATTEMPTS = 2;
 
 /** The request for a span: the official prompt, the token limit for its length (or the benchmark's). */
 export function modelRequest(audio: Audio, span: DecodeSpan, options: DecodeOptions, budget: FixedTokenBudget | null): ModelRequest {
-  const from = Math.max(0, Math.floor(span.start * audio.sampleRate));
-  const to = Math.min(audio.length, Math.ceil(span.end * audio.sampleRate));
-  const samples = audio.read(from, to);
+  const samples = readSeconds(audio, span.start, span.end);
   const seconds = samples.length / audio.sampleRate;
   const maxTokens = budget ? fixedTokens(budget, seconds) : maxTokensFor(seconds);
   return {
