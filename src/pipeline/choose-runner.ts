@@ -29,11 +29,14 @@ export interface StartedRunner {
   readonly server: string | null;
 }
 
-/** Per-window time limit: generous for the 1.7B on a slow CPU, yet a hung process is noticed. */
-export function windowTimeoutMs(windowSeconds: number): number {
+/**
+ * Per-window time limit: generous for the 1.7B on a slow CPU, yet a hung process is noticed. A
+ * window shares the machine with the others in flight, so it may take `inFlight` times as long.
+ */
+export function windowTimeoutMs(windowSeconds: number, inFlight = 1): number {
   const fromEnv = Number(process.env.QWEN3ASR_WINDOW_TIMEOUT);
   if (fromEnv > 0) return fromEnv * 1000;
-  return (120 + 20 * windowSeconds) * 1000;
+  return (120 + 20 * windowSeconds * inFlight) * 1000;
 }
 
 /** QWEN3ASR_EXTRA_ARGS: added to every llama.cpp command line (tests, benchmarks). */
@@ -55,12 +58,12 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
   }
   const build = await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal });
   const windowSeconds = options.windowSeconds ?? model.windowSeconds;
-  const timeoutMs = windowTimeoutMs(windowSeconds);
   const threads = options.threads ?? Math.max(1, os.availableParallelism());
   const kind = options.runner ?? DEFAULT_RUNNER;
   if (kind === 'server') {
     // One process, all threads; the slots share them batch by batch.
     const slots = options.jobs ?? DEFAULT_SERVER_SLOTS;
+    const timeoutMs = windowTimeoutMs(windowSeconds, slots);
     const runner = await serverRunner({
       server: build.server, model: model.text, mmproj: model.mmproj, threads, slots, windowSeconds,
       context: options.context, budget, timeoutMs, extraArgs: extraArgs(),
@@ -69,6 +72,7 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
     return { runner, windowSeconds, modelName: model.name, server: build.server };
   }
   const jobs = options.jobs ?? 1;
+  const timeoutMs = windowTimeoutMs(windowSeconds, jobs);
   const temp = makeTempDir('run');
   const tempDir = temp.dir;
   const call = subprocessCall({
@@ -84,5 +88,9 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
   return { runner: { kind: 'subprocess', call, concurrency: jobs, close }, windowSeconds, modelName: model.name, server: build.server };
 }
 
-/** Measured in bench/RESULTS.md ("--jobs scaling"). */
-export const DEFAULT_SERVER_SLOTS = 1;
+/**
+ * Windows decoded at once by the server: each decode step carries one token of every slot, so the
+ * weights are read once for all of them. Measured in bench/RESULTS.md (issue 19: 4, 8 and 16 slots
+ * on 2 cores; 8 was as fast as 16, and each slot costs only its small KV cache).
+ */
+export const DEFAULT_SERVER_SLOTS = 8;
