@@ -53,6 +53,8 @@ describe('help and usage', () => {
     ['an ftp endpoint', ['a.wav', '--endpoint', 'ftp://127.0.0.1:21'], /'ftp:\/\/127\.0\.0\.1:21': only http and https endpoints are supported/],
     ['an endpoint that is no URL', ['a.wav', '--endpoint', 'localhost'], /'localhost' is not a URL: give it as http:\/\/host:port/],
     ['--jobs beyond reason', ['a.wav', '--jobs', '100000'], /--jobs must be a whole number from 1 to 64, got '100000'/],
+    ['--highlight-words without vtt', ['a.wav', '-f', 'srt,json', '--highlight-words'], /^qwen3asr: --highlight-words tags the words of vtt cues, but -f asks for srt,json — add vtt to -f, or drop --highlight-words$/],
+    ['--highlight-words with --align off', ['a.wav', '-f', 'vtt', '--align', 'off', '--highlight-words'], /^qwen3asr: --highlight-words needs the words' times, and --align off turns them off — drop one of them$/],
     ['stdout with two inputs (no one well-formed document)', ['a.wav', 'b.wav', '-f', 'srt', '-o', '-'], /^qwen3asr: -o - writes one transcript to stdout, but 2 inputs were given — give -o a folder/],
     ['an output file for two inputs', ['a.wav', 'b.wav', '-o', 'subs.srt'], /^qwen3asr: -o subs\.srt names one output file, but 2 inputs were given — give -o a folder for a batch$/],
     ['an output file of another format than -f', ['a.wav', '-f', 'txt', '-o', 'subs.srt'], /^qwen3asr: -o subs\.srt is a \.srt file, but -f asks for txt/],

@@ -91,6 +91,13 @@ function validate(inputs: string[], opts: Record<string, unknown>, formatGiven: 
   if (inputs.filter((i) => i === '-').length > 1) throw new UsageError("stdin ('-') can be read only once");
   parseLanguagePolicy((opts.language as string | undefined) ?? null); // a bad name is a usage error before any work
   if (opts.quiet && opts.verbose) throw new UsageError('--quiet and --verbose contradict each other', 'keep one');
+  // --highlight-words changes only vtt, and only with aligned words: said here rather than ignored.
+  if (opts.highlightWords && !formats.includes('vtt')) {
+    throw new UsageError(`--highlight-words tags the words of vtt cues, but -f asks for ${formats.join(',')}`, 'add vtt to -f, or drop --highlight-words');
+  }
+  if (opts.highlightWords && opts.align === 'off') {
+    throw new UsageError("--highlight-words needs the words' times, and --align off turns them off", 'drop one of them');
+  }
   return {
     inputs,
     formats,
