@@ -5,6 +5,7 @@
  * `/completion` requests at once, each generating exactly N tokens (ignore_eos, no prompt cache);
  * the wall of the k requests over N is the cost of a step carrying k tokens.
  *
+ *   npm run build    # this runs dist/
  *   QWEN3ASR_BIN_DIR=$(node bin/qwen3asr.js build --print-path) \
  *     node bench/decode-steps.mjs TEXT.gguf [--seqs 1,2,4,8] [--tokens 48] [--rounds 2] [--threads 2]
  *
@@ -13,8 +14,11 @@
  * "ms per step" / "ms per token" tells how bandwidth-bound (shared) or compute-bound (not) it is.
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { dist } from './dist.mjs';
+
+const { freeLoopbackPort } = await dist('runner/local/free-port.js');
+const { waitHealthy } = await dist('runner/local/health.js');
 
 const args = process.argv.slice(2);
 const text = args.find((a) => !a.startsWith('--') && !/^\d/.test(a));
@@ -31,12 +35,7 @@ const tokens = Number(opt('tokens', '48'));
 const rounds = Number(opt('rounds', '2'));
 const threads = opt('threads', '2');
 
-const port = await new Promise((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => resolve(p));
-  });
-});
+const port = await freeLoopbackPort();
 const maxSeqs = Math.max(...seqs);
 const server = spawn(path.join(process.env.QWEN3ASR_BIN_DIR, 'llama-server'), [
   '-m', text, '--host', '127.0.0.1', '--port', String(port), '-np', String(maxSeqs), '-c', String(maxSeqs * 512),
@@ -46,12 +45,8 @@ const stop = () => server.kill('SIGKILL');
 process.on('exit', stop);
 
 const url = `http://127.0.0.1:${port}`;
-for (let t = Date.now(); ; ) {
-  const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-  if (ok) break;
-  if (Date.now() - t > 120_000) throw new Error('llama-server did not become healthy');
-  await new Promise((r) => setTimeout(r, 200));
-}
+const health = await waitHealthy(url, { timeoutMs: 120_000, signal: new AbortController().signal, gone: () => server.exitCode !== null });
+if (health !== 'healthy') throw new Error(`llama-server did not become healthy (${health})`);
 
 const complete = async (i) => {
   const body = JSON.stringify({ prompt: `window ${i}:`, n_predict: tokens, ignore_eos: true, temperature: 0, cache_prompt: false });
