@@ -19,7 +19,7 @@
  * (the bench loop itself, waiting for the log's last line included; it should stay within a few %):
  *   input          client: decodeInput + analyseSpeech + cutWindows (once per pass).
  *   server start   spawn → first 200 from /health, polled by the runner's own waitHealthy (its
- *                  back-off, 50 ms doubling to 500 ms, is part of what a run waits for).
+ *                  50 ms polling step is part of what a run waits for).
  *   client build   client: the window's samples, the float WAV, base64, JSON.stringify of the
  *                  /completion body, and JSON.parse of the answer.
  *   http           client wall of the POST minus the server's logged span (below): loopback
@@ -63,6 +63,7 @@ import { parseArgs } from 'node:util';
 import { dist, windowsOf } from './dist.mjs';
 
 const { serverArgs } = await dist('runner/local/server-process.js');
+const { loadArgs } = await dist('llamacpp/devices.js');
 const { slotContextFor } = await dist('runner/local/server-runner.js');
 const { waitHealthy } = await dist('runner/local/health.js');
 const { freeLoopbackPort } = await dist('runner/local/free-port.js');
@@ -158,8 +159,8 @@ async function startProfiledServer(opts, model) {
     threads: opts.threads,
     slots: 1,
     slotContext: slotContextFor({ windowSeconds: model.windowSeconds, context: null, budget: { tokensPerSecond: RATE } }),
-    // QWEN3ASR_EXTRA_ARGS, as the runner adds it.
-    extraArgs: [...(process.env.QWEN3ASR_EXTRA_ARGS ?? '').split(' ').filter(Boolean), ...opts.logArgs],
+    // The load options and QWEN3ASR_EXTRA_ARGS, as the runner adds them.
+    extraArgs: [...(await loadArgs(path.join(opts.bin, 'llama-server'))), ...(process.env.QWEN3ASR_EXTRA_ARGS ?? '').split(' ').filter(Boolean), ...opts.logArgs],
   };
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;

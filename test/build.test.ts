@@ -10,6 +10,7 @@ import { applyVendor, checkPatch, findHunk, parseApplyError, type Vendor } from 
 import { importSource, SourceMismatchError, treeHashOfFolder } from '../src/llamacpp/source.js';
 import { LLAMA_CPP } from '../src/llamacpp/pinned.js';
 import { parseBuildProgress, type Progress } from '../src/llamacpp/progress.js';
+import { listDevices, loadArgs, parseDevices } from '../src/llamacpp/devices.js';
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 let tmp: string;
@@ -53,6 +54,22 @@ describe('the real build (from global-setup)', () => {
     expect(r.status).toBe(0);
     expect(`${r.stdout}${r.stderr}`).toMatch(/version/);
     for (const b of [inject('server'), inject('quantize')]) expect(fs.existsSync(b)).toBe(true);
+  });
+
+  it('says what it runs on: a CPU build lists no device, so the model loads without fitting (-fit off)', async () => {
+    // What common/arg.cpp prints, with and without an accelerator.
+    expect(parseDevices('Available devices:\n  (none)\n')).toEqual([]);
+    expect(parseDevices('load_backend: loaded CUDA\nAvailable devices:\n  CUDA0: NVIDIA H200 (143771 MiB, 142000 MiB free)\n')).toEqual([
+      'CUDA0: NVIDIA H200 (143771 MiB, 142000 MiB free)',
+    ]);
+    expect(parseDevices('error: invalid argument: --list-devices\n')).toBeNull();
+    // The real binaries of this (CPU) build; `-fit off` is accepted by both.
+    for (const b of [inject('server'), inject('mtmdCli')]) {
+      expect(await listDevices(b)).toEqual([]);
+      expect(await loadArgs(b)).toEqual(['-fit', 'off']);
+    }
+    expect(await listDevices(path.join(os.tmpdir(), 'no-such-llama-server'))).toBeNull();
+    expect(await loadArgs(path.join(os.tmpdir(), 'no-such-llama-server'))).toEqual([]);
   });
 });
 

@@ -47,9 +47,9 @@ vi.setConfig({ testTimeout: 600_000 });
 const modelArgs = (m: SyntheticModel) => ['--model', m.text, '--mmproj', m.mmproj, '--threads', '2'];
 
 /** The outputs of one run; the JSON without wall times and the model's name, which may differ. */
-async function outputs(name: string, args: string[]): Promise<Record<string, string>> {
+async function outputs(name: string, args: string[], extraEnv: Record<string, string> = {}): Promise<Record<string, string>> {
   const out = path.join(tmp, name);
-  const r = await runCli([talk, '-f', 'srt,txt,json', '-o', out, ...args], { env });
+  const r = await runCli([talk, '-f', 'srt,txt,json', '-o', out, ...args], { env: { ...env, ...extraEnv } });
   expect(r.stderr).not.toMatch(/error/i);
   expect(r.code).toBe(0);
   const json = JSON.parse(fs.readFileSync(path.join(out, 'talk.json'), 'utf8'), (k, v) => (k === 'ms' || k === 'model' ? undefined : v));
@@ -71,14 +71,24 @@ describe('server runner', () => {
   it('random-weights model: same outputs with one slot, two, and the default slots batched together', async () => {
     // The default decodes several windows at once (bench/RESULTS.md, issue 19): each step's batch holds
     // every slot's token, so this is the check that batching leaves each window's answer as it was.
+    // It also checks the patched server's shared prompt prefix: a slot takes the system turn
+    // another slot computed instead of computing it again, which must not change a byte either.
     expect(DEFAULT_SERVER_SLOTS).toBeGreaterThan(2);
     const a = await outputs('random-sub', ['--runner', 'subprocess', '--no-guard', ...modelArgs(random)]);
     const b = await outputs('random-server-1', ['--runner', 'server', '--jobs', '1', '--no-guard', ...modelArgs(random)]);
     const c = await outputs('random-server-2', ['--runner', 'server', '--jobs', '2', '--no-guard', ...modelArgs(random)]);
-    const d = await outputs('random-server-default', ['--runner', 'server', '--no-guard', ...modelArgs(random)]);
+    const log = path.join(tmp, 'random-server-default.log');
+    const d = await outputs('random-server-default', ['--runner', 'server', '--no-guard', ...modelArgs(random)], { QWEN3ASR_EXTRA_ARGS: `--log-file ${log}` });
     // Several windows with audio-dependent answers: a meaningful comparison.
     const windows = JSON.parse(a.json).windows as { text: string }[];
     expect(windows.length).toBeGreaterThan(2);
+    // Every slot but the first to start took the prefix from another, once (a slot's next windows
+    // find it in its own cache).
+    const serverLog = fs.readFileSync(log, 'utf8');
+    const slotsUsed = new Set([...serverLog.matchAll(/launch_slot_: id +(\d+) \| task \d+ \| processing task/g)].map((m) => m[1]));
+    const taken = serverLog.match(/qwen3asr: \d+ prompt tokens taken from slot \d+/g) ?? [];
+    expect(slotsUsed.size).toBeGreaterThan(2);
+    expect(taken.length).toBe(slotsUsed.size - 1);
     expect(new Set(windows.map((w) => w.text)).size).toBeGreaterThan(1);
     expect(b).toEqual(a);
     expect(c).toEqual(a);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import type { Log } from '../util/log.js';
 import { resolveModel } from '../models/resolve.js';
 import { ensureBuild } from '../llamacpp/index.js';
+import { loadArgs } from '../llamacpp/devices.js';
 import { interruptSignal, makeTempDir } from '../util/cleanup.js';
 import { subprocessCall } from '../runner/local/subprocess-runner.js';
 import { serverRunner } from '../runner/local/server-runner.js';
@@ -79,7 +80,7 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
     mtmdCli: build.mtmdCli, model: model.text, mmproj: model.mmproj,
     // Concurrent processes split the cores between them.
     threads: Math.max(1, Math.floor(threads / jobs)),
-    timeoutMs, tempDir, extraArgs: extraArgs(),
+    timeoutMs, tempDir, extraArgs: [...(await loadArgs(build.mtmdCli)), ...extraArgs()],
   });
   log.debug(`runner: llama-mtmd-cli per window, ${jobs} at once`);
   const close = async () => {

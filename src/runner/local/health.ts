@@ -3,19 +3,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * Polls `GET {base}/health` until llama-server answers 200 (the model is loaded; it answers 503
  * while loading). Gives up when `gone()` says the process has ended, or after `timeoutMs`.
+ * Every 50 ms, steadily: a loopback GET costs about a millisecond, and every run waits here for
+ * its model, so a back-off would add its last step (up to 0.5 s) to each run's start.
  */
+const POLL_MS = 50;
+
 export async function waitHealthy(
   base: string,
   options: { readonly timeoutMs: number; readonly signal: AbortSignal; readonly gone: () => boolean },
 ): Promise<'healthy' | 'exited' | 'timeout'> {
   const deadline = Date.now() + options.timeoutMs;
-  let delay = 50;
   while (Date.now() < deadline) {
     options.signal.throwIfAborted();
     if (options.gone()) return 'exited';
     if (await isHealthy(base, options.signal)) return 'healthy';
-    await sleep(delay, undefined, { signal: options.signal }).catch(() => {});
-    delay = Math.min(delay * 2, 500);
+    await sleep(POLL_MS, undefined, { signal: options.signal }).catch(() => {});
   }
   return 'timeout';
 }

@@ -10,6 +10,7 @@ import { freeLoopbackPort } from './free-port.js';
 import { waitHealthy } from './health.js';
 import { MEDIA_MARKER } from '../request/prompt.js';
 import { findOnPath } from '../../util/which.js';
+import { loadArgs } from '../../llamacpp/devices.js';
 
 export interface ServerSetup {
   readonly server: string;
@@ -57,10 +58,11 @@ export function serverArgs(setup: ServerSetup, port: number): string[] {
 }
 
 export async function startServer(setup: ServerSetup): Promise<RunningServer> {
+  const full = { ...setup, extraArgs: [...(await loadArgs(setup.server)), ...(setup.extraArgs ?? [])] };
   let lastTail = '';
   for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
     const port = await freeLoopbackPort();
-    const started = await tryStart(setup, port);
+    const started = await tryStart(full, port);
     if ('server' in started) return started.server;
     lastTail = started.tail;
     if (!/bind|address already in use/i.test(lastTail)) break;
