@@ -18,6 +18,8 @@ const { startAligner } = await dist('align/aligner.js');
 const { readSeconds } = await dist('audio/audio.js');
 const { resolveModel } = await dist('models/resolve.js');
 const { createLog } = await dist('util/log.js');
+const { loadArgs } = await dist('llamacpp/load-args.js');
+const { prebuiltFromEnv } = await dist('llamacpp/index.js');
 
 const [alignerText, audioFile, threadsArg] = process.argv.slice(2);
 if (!audioFile || !process.env.QWEN3ASR_BIN_DIR) {
@@ -32,6 +34,7 @@ const started = process.hrtime.bigint(); // the server's start counts: the CLI w
 const files = await resolveModel(alignerText, null, log);
 const aligner = await startAligner({
   server: path.join(process.env.QWEN3ASR_BIN_DIR, 'llama-server'),
+  loadArgs: loadArgs(prebuiltFromEnv()),
   files,
   threads: Number(threadsArg ?? os.availableParallelism()),
   windowSeconds: 8,

@@ -63,7 +63,8 @@ import { parseArgs } from 'node:util';
 import { dist, windowsOf } from './dist.mjs';
 
 const { serverArgs } = await dist('runner/local/server-process.js');
-const { loadArgs } = await dist('llamacpp/devices.js');
+const { loadArgs } = await dist('llamacpp/load-args.js');
+const { prebuiltFromEnv } = await dist('llamacpp/index.js');
 const { slotContextFor } = await dist('runner/local/server-runner.js');
 const { waitHealthy } = await dist('runner/local/health.js');
 const { freeLoopbackPort } = await dist('runner/local/free-port.js');
@@ -160,7 +161,7 @@ async function startProfiledServer(opts, model) {
     slots: 1,
     slotContext: slotContextFor({ windowSeconds: model.windowSeconds, context: null, budget: { tokensPerSecond: RATE } }),
     // The load options and QWEN3ASR_EXTRA_ARGS, as the runner adds them.
-    extraArgs: [...(await loadArgs(path.join(opts.bin, 'llama-server'))), ...(process.env.QWEN3ASR_EXTRA_ARGS ?? '').split(' ').filter(Boolean), ...opts.logArgs],
+    extraArgs: [...loadArgs(prebuiltFromEnv({ QWEN3ASR_BIN_DIR: opts.bin })), ...(process.env.QWEN3ASR_EXTRA_ARGS ?? '').split(' ').filter(Boolean), ...opts.logArgs],
   };
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;

@@ -10,7 +10,7 @@ import { applyVendor, checkPatch, findHunk, parseApplyError, type Vendor } from 
 import { importSource, SourceMismatchError, treeHashOfFolder } from '../src/llamacpp/source.js';
 import { LLAMA_CPP } from '../src/llamacpp/pinned.js';
 import { parseBuildProgress, type Progress } from '../src/llamacpp/progress.js';
-import { listDevices, loadArgs, parseDevices } from '../src/llamacpp/devices.js';
+import { loadArgs } from '../src/llamacpp/load-args.js';
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 let tmp: string;
@@ -56,20 +56,18 @@ describe('the real build (from global-setup)', () => {
     for (const b of [inject('server'), inject('quantize')]) expect(fs.existsSync(b)).toBe(true);
   });
 
-  it('says what it runs on: a CPU build lists no device, so the model loads without fitting (-fit off)', async () => {
-    // What common/arg.cpp prints, with and without an accelerator.
-    expect(parseDevices('Available devices:\n  (none)\n')).toEqual([]);
-    expect(parseDevices('load_backend: loaded CUDA\nAvailable devices:\n  CUDA0: NVIDIA H200 (143771 MiB, 142000 MiB free)\n')).toEqual([
-      'CUDA0: NVIDIA H200 (143771 MiB, 142000 MiB free)',
-    ]);
-    expect(parseDevices('error: invalid argument: --list-devices\n')).toBeNull();
-    // The real binaries of this (CPU) build; `-fit off` is accepted by both.
-    for (const b of [inject('server'), inject('mtmdCli')]) {
-      expect(await listDevices(b)).toEqual([]);
-      expect(await loadArgs(b)).toEqual(['-fit', 'off']);
-    }
-    expect(await listDevices(path.join(os.tmpdir(), 'no-such-llama-server'))).toBeNull();
-    expect(await loadArgs(path.join(os.tmpdir(), 'no-such-llama-server'))).toEqual([]);
+  it('is a CPU build, so its binaries load the model without fitting it to a device (-fit off)', () => {
+    // QWEN3ASR_BIN_DIR into our cache: the build's record beside bin/ says what it was built for.
+    const build = prebuiltFromEnv({ QWEN3ASR_BIN_DIR: path.dirname(inject('server')) })!;
+    expect(build.cpuOnly).toBe(true);
+    expect(loadArgs(build)).toEqual(['-fit', 'off']);
+    // Binaries from elsewhere (no record): nothing is assumed, llama.cpp's default stays.
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-bins-'));
+    for (const b of ['llama-mtmd-cli', 'llama-server', 'llama-quantize']) fs.copyFileSync(inject('server'), path.join(elsewhere, b));
+    const theirs = prebuiltFromEnv({ QWEN3ASR_BIN_DIR: elsewhere })!;
+    expect(theirs.cpuOnly).toBe(false);
+    expect(loadArgs(theirs)).toEqual([]);
+    fs.rmSync(elsewhere, { recursive: true, force: true });
   });
 });
 

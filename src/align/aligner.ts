@@ -21,6 +21,8 @@ export const ALIGNER_LANGUAGES: ReadonlySet<string> = new Set([
 
 export interface AlignerSetup {
   readonly server: string;
+  /** The build's load options (load-args.ts). */
+  readonly loadArgs: readonly string[];
   /** The aligner's pair, as resolveModel validated it. */
   readonly files: ModelPair;
   readonly threads: number;
@@ -66,7 +68,7 @@ export async function startAligner(setup: AlignerSetup): Promise<Aligner> {
     threads: setup.threads,
     slots: 1,
     slotContext: context,
-    extraArgs: ['--embeddings', '--pooling', 'none', '-b', String(context), '-ub', String(context)],
+    extraArgs: [...setup.loadArgs, '--embeddings', '--pooling', 'none', '-b', String(context), '-ub', String(context)],
   });
   const call = alignerCall(server.url, meta.timestampToken, setup.timeoutMs);
   const unsupported = new Set<string>();

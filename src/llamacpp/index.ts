@@ -23,6 +23,8 @@ export interface BuildResult {
   /** The cache key, or 'prebuilt' for QWEN3ASR_BIN_DIR. */
   key: string;
   backend: Backend | 'prebuilt';
+  /** Built for the CPU alone (no GPU backend compiled in): see load-args.ts. */
+  cpuOnly: boolean;
   /** What `llama-mtmd-cli --version` printed when it was built. */
   version?: string;
   /** True when this call built it (false: found in the cache). */
@@ -109,6 +111,7 @@ function toResult(b: CompleteBuild, backend: Backend, built: boolean): BuildResu
     quantize: b.bins.quantize,
     key: b.key,
     backend,
+    cpuOnly: backend === 'cpu',
     version: b.meta.version,
     built,
   };
@@ -132,7 +135,17 @@ export function prebuiltFromEnv(env: NodeJS.ProcessEnv = process.env): BuildResu
     }
     bins[role] = p;
   }
-  return { binDir, mtmdCli: bins.mtmdCli, server: bins.server, quantize: bins.quantize, key: 'prebuilt', backend: 'prebuilt', built: false };
+  return { binDir, mtmdCli: bins.mtmdCli, server: bins.server, quantize: bins.quantize, key: 'prebuilt', backend: 'prebuilt', cpuOnly: recordedBackend(binDir) === 'cpu', built: false };
+}
+
+/** The backend a build of our cache records beside its bin/ (build.json); null for binaries from elsewhere. */
+function recordedBackend(binDir: string): string | null {
+  try {
+    const meta = JSON.parse(fs.readFileSync(path.join(binDir, '..', 'build.json'), 'utf8')) as { backend?: unknown };
+    return typeof meta.backend === 'string' ? meta.backend : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function resolveBackend(choice: BackendChoice, env: NodeJS.ProcessEnv = process.env): Promise<Backend> {

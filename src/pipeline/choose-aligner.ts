@@ -10,7 +10,8 @@ import os from 'node:os';
 import type { Log } from '../util/log.js';
 import { resolveModel } from '../models/resolve.js';
 import { readCached } from '../models/cache.js';
-import { ensureBuild } from '../llamacpp/index.js';
+import { ensureBuild, type BuildResult } from '../llamacpp/index.js';
+import { loadArgs } from '../llamacpp/load-args.js';
 import { interruptSignal } from '../util/cleanup.js';
 import { startAligner, type Aligner } from '../align/aligner.js';
 import { windowTimeoutMs } from './choose-runner.js';
@@ -37,10 +38,10 @@ interface AlignerRunOptions {
 }
 
 /**
- * The aligner to use, or null (off, or auto with none at hand). `server`: the llama-server the
- * transcriber's build already has (null with endpoints: then the build is looked up here).
+ * The aligner to use, or null (off, or auto with none at hand). `build`: the transcriber's (null
+ * with endpoints: then the build is looked up here).
  */
-export async function startAlignerFor(options: AlignerRunOptions, windowSeconds: number, server: string | null, log: Log): Promise<Aligner | null> {
+export async function startAlignerFor(options: AlignerRunOptions, windowSeconds: number, build: BuildResult | null, log: Log): Promise<Aligner | null> {
   const { mode, aligner } = options.align;
   if (mode === 'off') return null;
   if (mode === 'auto' && aligner === null && readCached(ALIGNER_ALIAS) === null) {
@@ -48,10 +49,11 @@ export async function startAlignerFor(options: AlignerRunOptions, windowSeconds:
     return null;
   }
   const files = await resolveModel(aligner ?? ALIGNER_ALIAS, null, log);
-  const llamaServer = server ?? (await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal })).server;
+  const built = build ?? (await ensureBuild({ backend: options.backend, source: options.llamaCppSource, log: log.level, signal: interruptSignal }));
   log.debug(`aligner: ${files.text} + ${files.mmproj}`);
   return startAligner({
-    server: llamaServer,
+    server: built.server,
+    loadArgs: loadArgs(built),
     files,
     threads: options.threads ?? Math.max(1, os.availableParallelism()),
     windowSeconds,

@@ -5,8 +5,8 @@
 import os from 'node:os';
 import type { Log } from '../util/log.js';
 import { resolveModel } from '../models/resolve.js';
-import { ensureBuild } from '../llamacpp/index.js';
-import { loadArgs } from '../llamacpp/devices.js';
+import { ensureBuild, type BuildResult } from '../llamacpp/index.js';
+import { loadArgs } from '../llamacpp/load-args.js';
 import { interruptSignal, makeTempDir } from '../util/cleanup.js';
 import { subprocessCall } from '../runner/local/subprocess-runner.js';
 import { serverRunner } from '../runner/local/server-runner.js';
@@ -26,8 +26,8 @@ export interface StartedRunner {
   readonly windowSeconds: number;
   /** How the model is named in outputs. */
   readonly modelName: string;
-  /** The patched llama-server of the build the model runs on here; null with endpoints (nothing was built). */
-  readonly server: string | null;
+  /** The patched build the model runs on here (the aligner runs on it too); null with endpoints (nothing was built). */
+  readonly build: BuildResult | null;
 }
 
 /**
@@ -51,7 +51,7 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
     const timeoutMs = windowTimeoutMs(windowSeconds);
     const runner = await endpointRunner(options.endpoints, options.jobs ?? 2, timeoutMs, log);
     log.debug(`endpoints: ${options.endpoints.join(', ')}; ${runner.concurrency} windows at once`);
-    return { runner, windowSeconds, modelName: options.endpoints.join(','), server: null };
+    return { runner, windowSeconds, modelName: options.endpoints.join(','), build: null };
   }
   const model = await resolveModel(options.model, options.mmproj, log);
   if (model.aligner !== null) {
@@ -67,10 +67,10 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
     const timeoutMs = windowTimeoutMs(windowSeconds, slots);
     const runner = await serverRunner({
       server: build.server, model: model.text, mmproj: model.mmproj, threads, slots, windowSeconds,
-      context: options.context, budget, timeoutMs, extraArgs: extraArgs(),
+      context: options.context, budget, timeoutMs, extraArgs: [...loadArgs(build), ...extraArgs()],
     });
     log.debug(`runner: llama-server, ${slots} slots, ${threads} threads`);
-    return { runner, windowSeconds, modelName: model.name, server: build.server };
+    return { runner, windowSeconds, modelName: model.name, build };
   }
   const jobs = options.jobs ?? 1;
   const timeoutMs = windowTimeoutMs(windowSeconds, jobs);
@@ -80,13 +80,13 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
     mtmdCli: build.mtmdCli, model: model.text, mmproj: model.mmproj,
     // Concurrent processes split the cores between them.
     threads: Math.max(1, Math.floor(threads / jobs)),
-    timeoutMs, tempDir, extraArgs: [...(await loadArgs(build.mtmdCli)), ...extraArgs()],
+    timeoutMs, tempDir, extraArgs: [...loadArgs(build), ...extraArgs()],
   });
   log.debug(`runner: llama-mtmd-cli per window, ${jobs} at once`);
   const close = async () => {
     temp.remove();
   };
-  return { runner: { kind: 'subprocess', call, concurrency: jobs, close }, windowSeconds, modelName: model.name, server: build.server };
+  return { runner: { kind: 'subprocess', call, concurrency: jobs, close }, windowSeconds, modelName: model.name, build };
 }
 
 /**

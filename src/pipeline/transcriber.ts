@@ -77,10 +77,10 @@ function stopAtFailure(input: string, transcribe: WindowTranscriber): WindowTran
 export async function createTranscriber(options: ModelRunOptions, log: Log): Promise<Transcriber> {
   const language = parseLanguagePolicy(options.language);
   const budget = fixedTokenBudgetFromEnv();
-  const { runner, windowSeconds, modelName, server } = await startRunner(options, budget, log);
+  const { runner, windowSeconds, modelName, build } = await startRunner(options, budget, log);
   let aligner: Aligner | null;
   try {
-    aligner = await startAlignerFor(options, windowSeconds, server, log);
+    aligner = await startAlignerFor(options, windowSeconds, build, log);
   } catch (err) {
     await runner.close();
     throw err;

@@ -10,7 +10,6 @@ import { freeLoopbackPort } from './free-port.js';
 import { waitHealthy } from './health.js';
 import { MEDIA_MARKER } from '../request/prompt.js';
 import { findOnPath } from '../../util/which.js';
-import { loadArgs } from '../../llamacpp/devices.js';
 
 export interface ServerSetup {
   readonly server: string;
@@ -58,11 +57,10 @@ export function serverArgs(setup: ServerSetup, port: number): string[] {
 }
 
 export async function startServer(setup: ServerSetup): Promise<RunningServer> {
-  const full = { ...setup, extraArgs: [...(await loadArgs(setup.server)), ...(setup.extraArgs ?? [])] };
   let lastTail = '';
   for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
     const port = await freeLoopbackPort();
-    const started = await tryStart(full, port);
+    const started = await tryStart(setup, port);
     if ('server' in started) return started.server;
     lastTail = started.tail;
     if (!/bind|address already in use/i.test(lastTail)) break;
