@@ -5,6 +5,12 @@
  * whose matrices are all Q6_K, answered by llama-server with the kernel and without it
  * (QWEN3ASR_ONE_COLUMN_Q6_K=1), four requests at once so that prefill and the decode steps both
  * take the four-column path: same text and same top-5 probabilities, to the last digit.
+ *
+ * And what the server's slots rely on (issue 19): a sequence's answer must not depend on the other
+ * sequences in its batches, so eight windows decoded together give what each gives alone. Checked
+ * for every weight type a text model comes in: one prompt alone, then with three others at once.
+ * (F32 and F16 needed the patch: one column went through ggml's vec_dot, several through tinyBLAS,
+ * which sum in another order; logprobs differed by up to 7e-3.)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,25 +30,35 @@ const GGML_TYPE_Q6_K = 14;
 
 let tmp = '';
 let q6k = '';
+let f32 = '';
+const TYPES = ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_K', 'Q6_K'] as const;
+const typed = (t: string) => path.join(tmp, `text256-${t.toLowerCase()}.gguf`);
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qwen3asr-kernels-test-'));
-  const f16 = path.join(tmp, 'text256-f16.gguf');
-  q6k = path.join(tmp, 'text256-q6_k.gguf');
-  // n_embd 256: Q6_K needs rows of whole 256-value blocks (the 128-wide FFN's down matrix keeps another type)
-  const made = spawnSync(PYTHON, [path.join(REF, 'make_text_model.py'), '--n-embd', '256', '--out', f16], {
+  f32 = path.join(tmp, 'text256-f32.gguf');
+  q6k = typed('Q6_K');
+  // n_embd 256: K-quants need rows of whole 256-value blocks (the 128-wide FFN's down matrix keeps another type)
+  const made = spawnSync(PYTHON, [path.join(REF, 'make_text_model.py'), '--n-embd', '256', '--out', f32], {
     env: { ...process.env, PYTHONPATH: GGUF_PY }, encoding: 'utf8',
   });
   if (made.status !== 0) throw new Error(`make_text_model.py failed:\n${made.stderr}`);
-  const quantized = spawnSync(inject('quantize'), ['--pure', f16, q6k, 'Q6_K'], { encoding: 'utf8' });
-  if (quantized.status !== 0) throw new Error(`llama-quantize failed:\n${quantized.stderr}`);
+  for (const t of TYPES.filter((x) => x !== 'F32')) {
+    const quantized = spawnSync(inject('quantize'), ['--pure', f32, typed(t), t], { encoding: 'utf8' });
+    if (quantized.status !== 0) throw new Error(`llama-quantize ${t} failed:\n${quantized.stderr}`);
+  }
 });
 afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Four completions at once from a llama-server on `model` (four slots), with `env` added. */
-async function answers(model: string, env: Record<string, string>): Promise<unknown[]> {
+const PROMPTS = ['The quick brown fox jumps over the lazy dog, again and again', 'Hello', 'Once upon a time, in a land far away, there lived', 'abc def ghi jkl mno pqr stu'];
+
+/**
+ * Completions from a llama-server on `model` (four slots), with `env` added: `rounds` lists the
+ * prompts sent at once, round after round.
+ */
+async function answers(model: string, env: Record<string, string>, rounds: readonly (readonly string[])[] = [PROMPTS]): Promise<unknown[][]> {
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
   const server = execa(inject('server'), ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-np', '4', '-c', '2048', '-t', '2', '--no-warmup', '-fit', 'off'], {
@@ -52,8 +68,8 @@ async function answers(model: string, env: Record<string, string>): Promise<unkn
     let exited = false;
     void server.then(() => (exited = true));
     expect(await waitHealthy(url, { timeoutMs: 60_000, signal: new AbortController().signal, gone: () => exited })).toBe('healthy');
-    const prompts = ['The quick brown fox jumps over the lazy dog, again and again', 'Hello', 'Once upon a time, in a land far away, there lived', 'abc def ghi jkl mno pqr stu'];
-    return await Promise.all(prompts.map(async (prompt) => {
+    const out: unknown[][] = [];
+    for (const prompts of rounds) out.push(await Promise.all(prompts.map(async (prompt) => {
       const r = await fetch(`${url}/completion`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -62,7 +78,8 @@ async function answers(model: string, env: Record<string, string>): Promise<unkn
       expect(r.status).toBe(200);
       const body = (await r.json()) as { content: string; completion_probabilities: unknown[] };
       return { content: body.content, probs: body.completion_probabilities };
-    }));
+    })));
+    return out;
   } finally {
     server.kill('SIGTERM');
     await server;
@@ -74,10 +91,21 @@ describe('Q6_K rows against four columns at once (x86 AVX2)', () => {
     const types = readGgufHeader(q6k).tensors.filter((t) => t.shape.length === 2).map((t) => t.type);
     // most matrices are Q6_K, or the comparison would not reach the kernel
     expect(types.filter((t) => t === GGML_TYPE_Q6_K).length).toBeGreaterThan(types.length / 2);
-    const four = await answers(q6k, {});
-    const one = await answers(q6k, { QWEN3ASR_ONE_COLUMN_Q6_K: '1' });
+    const [four] = await answers(q6k, {});
+    const [one] = await answers(q6k, { QWEN3ASR_ONE_COLUMN_Q6_K: '1' });
     expect(JSON.stringify(four)).toBe(JSON.stringify(one));
     // random weights still give answers that differ between prompts: a meaningful comparison
     expect(new Set(four.map((a) => JSON.stringify(a))).size).toBe(4);
   });
+});
+
+describe('a sequence decoded among others gives what it gives alone', () => {
+  for (const t of TYPES) {
+    it(`${t} weights`, async () => {
+      const model = t === 'F32' ? f32 : typed(t);
+      const [[alone], [together]] = await answers(model, {}, [[PROMPTS[0]], PROMPTS]);
+      expect(JSON.stringify(together)).toBe(JSON.stringify(alone));
+      expect((alone as { probs: unknown[] }).probs.length).toBeGreaterThan(0);
+    });
+  }
 });
