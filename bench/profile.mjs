@@ -63,7 +63,7 @@ import { parseArgs } from 'node:util';
 import { dist, windowsOf } from './dist.mjs';
 
 const { serverArgs } = await dist('runner/local/server-process.js');
-const { loadArgs } = await dist('llamacpp/load-args.js');
+const { runnerExtraArgs } = await dist('pipeline/choose-runner.js');
 const { prebuiltFromEnv } = await dist('llamacpp/index.js');
 const { slotContextFor } = await dist('runner/local/server-runner.js');
 const { waitHealthy } = await dist('runner/local/health.js');
@@ -160,8 +160,8 @@ async function startProfiledServer(opts, model) {
     threads: opts.threads,
     slots: 1,
     slotContext: slotContextFor({ windowSeconds: model.windowSeconds, context: null, budget: { tokensPerSecond: RATE } }),
-    // The load options and QWEN3ASR_EXTRA_ARGS, as the runner adds them.
-    extraArgs: [...loadArgs(prebuiltFromEnv({ QWEN3ASR_BIN_DIR: opts.bin })), ...(process.env.QWEN3ASR_EXTRA_ARGS ?? '').split(' ').filter(Boolean), ...opts.logArgs],
+    // What the runner adds (load options, QWEN3ASR_EXTRA_ARGS), then the log flags.
+    extraArgs: [...runnerExtraArgs(prebuiltFromEnv({ QWEN3ASR_BIN_DIR: opts.bin })), ...opts.logArgs],
   };
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;

@@ -68,15 +68,20 @@ export function exeName(name: string): string {
   return process.platform === 'win32' ? `${name}.exe` : name;
 }
 
-/** The complete build for `key`, or null: build.json present and every binary there. */
-export function readCompleteBuild(cacheRoot: string, key: string): CompleteBuild | null {
-  const dir = path.join(buildsRoot(cacheRoot), key);
-  let meta: BuildMeta;
+/** The record a build folder of the cache keeps (build.json), or null where there is none to read. */
+export function readBuildMeta(dir: string): BuildMeta | null {
   try {
-    meta = JSON.parse(fs.readFileSync(path.join(dir, 'build.json'), 'utf8')) as BuildMeta;
+    return JSON.parse(fs.readFileSync(path.join(dir, 'build.json'), 'utf8')) as BuildMeta;
   } catch {
     return null;
   }
+}
+
+/** The complete build for `key`, or null: build.json present and every binary there. */
+export function readCompleteBuild(cacheRoot: string, key: string): CompleteBuild | null {
+  const dir = path.join(buildsRoot(cacheRoot), key);
+  const meta = readBuildMeta(dir);
+  if (meta === null) return null;
   const binDir = path.join(dir, 'bin');
   const bins: Record<string, string> = {};
   for (const [role, name] of Object.entries(meta.targets ?? {})) {

@@ -7,7 +7,7 @@ import { cacheHome } from '../util/paths.js';
 import { git, tryOutput } from './exec.js';
 import { LLAMA_CPP, TARGETS } from './pinned.js';
 import { BACKENDS, COMMON_CMAKE_OPTIONS, backendCmakeOptions, detectBackends, pickAuto, type Backend, type BackendChoice } from './backend.js';
-import { BuildStepError, buildWithCMake, exeName, readCompleteBuild, type CompleteBuild } from './cmake.js';
+import { BuildStepError, buildWithCMake, exeName, readBuildMeta, readCompleteBuild, type CompleteBuild } from './cmake.js';
 import { applyVendor, readVendor, type Vendor } from './patch.js';
 import { createProgress, formatElapsed, type LogLevel, type Progress } from './progress.js';
 import { ensureSource } from './source.js';
@@ -135,17 +135,9 @@ export function prebuiltFromEnv(env: NodeJS.ProcessEnv = process.env): BuildResu
     }
     bins[role] = p;
   }
-  return { binDir, mtmdCli: bins.mtmdCli, server: bins.server, quantize: bins.quantize, key: 'prebuilt', backend: 'prebuilt', cpuOnly: recordedBackend(binDir) === 'cpu', built: false };
-}
-
-/** The backend a build of our cache records beside its bin/ (build.json); null for binaries from elsewhere. */
-function recordedBackend(binDir: string): string | null {
-  try {
-    const meta = JSON.parse(fs.readFileSync(path.join(binDir, '..', 'build.json'), 'utf8')) as { backend?: unknown };
-    return typeof meta.backend === 'string' ? meta.backend : null;
-  } catch {
-    return null;
-  }
+  // A folder of our cache keeps its record beside bin/; binaries from elsewhere have none: nothing is assumed.
+  const cpuOnly = readBuildMeta(path.dirname(binDir))?.backend === 'cpu';
+  return { binDir, mtmdCli: bins.mtmdCli, server: bins.server, quantize: bins.quantize, key: 'prebuilt', backend: 'prebuilt', cpuOnly, built: false };
 }
 
 export async function resolveBackend(choice: BackendChoice, env: NodeJS.ProcessEnv = process.env): Promise<Backend> {

@@ -40,9 +40,12 @@ export function windowTimeoutMs(windowSeconds: number, inFlight = 1): number {
   return (120 + 20 * windowSeconds * inFlight) * 1000;
 }
 
-/** QWEN3ASR_EXTRA_ARGS: added to every llama.cpp command line (tests, benchmarks). */
-function extraArgs(): string[] {
-  return (process.env.QWEN3ASR_EXTRA_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * What the runners add to the model's command line: the build's load options (load-args.ts) and
+ * QWEN3ASR_EXTRA_ARGS (tests, benchmarks).
+ */
+export function runnerExtraArgs(build: Pick<BuildResult, 'cpuOnly'>): string[] {
+  return [...loadArgs(build), ...(process.env.QWEN3ASR_EXTRA_ARGS ?? '').split(' ').filter(Boolean)];
 }
 
 export async function startRunner(options: ModelRunOptions, budget: FixedTokenBudget | null, log: Log): Promise<StartedRunner> {
@@ -67,7 +70,7 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
     const timeoutMs = windowTimeoutMs(windowSeconds, slots);
     const runner = await serverRunner({
       server: build.server, model: model.text, mmproj: model.mmproj, threads, slots, windowSeconds,
-      context: options.context, budget, timeoutMs, extraArgs: [...loadArgs(build), ...extraArgs()],
+      context: options.context, budget, timeoutMs, extraArgs: runnerExtraArgs(build),
     });
     log.debug(`runner: llama-server, ${slots} slots, ${threads} threads`);
     return { runner, windowSeconds, modelName: model.name, build };
@@ -80,7 +83,7 @@ export async function startRunner(options: ModelRunOptions, budget: FixedTokenBu
     mtmdCli: build.mtmdCli, model: model.text, mmproj: model.mmproj,
     // Concurrent processes split the cores between them.
     threads: Math.max(1, Math.floor(threads / jobs)),
-    timeoutMs, tempDir, extraArgs: [...loadArgs(build), ...extraArgs()],
+    timeoutMs, tempDir, extraArgs: runnerExtraArgs(build),
   });
   log.debug(`runner: llama-mtmd-cli per window, ${jobs} at once`);
   const close = async () => {
