@@ -4,7 +4,9 @@
  * (ggml-cpu/arch/x86/quants.c, ggml_vec_dot_q6_K_q8_K_x4; issue 19): a random Qwen3 text model
  * whose matrices are all Q6_K, answered by llama-server with the kernel and without it
  * (QWEN3ASR_ONE_COLUMN_Q6_K=1), four requests at once so that prefill and the decode steps both
- * take the four-column path: same text and same top-5 probabilities, to the last digit.
+ * take the four-column path: same text and same top-5 probabilities, to the last digit. The same for
+ * the Q4_K GEMM on AVX2 (ggml-cpu/arch/x86/repack.cpp, q4k_gemm_unpacked) against upstream's
+ * (QWEN3ASR_UPSTREAM_Q4_K_GEMM=1).
  *
  * And what the server's slots rely on (issue 19): a sequence's answer must not depend on the other
  * sequences in its batches, so eight windows decoded together give what each gives alone. Checked
@@ -26,6 +28,7 @@ import { waitHealthy } from '../src/runner/local/health.js';
 
 const GGUF_PY = process.env.QWEN3ASR_TEST_GGUF_PY ?? path.join(inject('llamaSource'), 'gguf-py');
 const REF = path.join(path.dirname(fileURLToPath(import.meta.url)), 'reference');
+const GGML_TYPE_Q4_K = 12;
 const GGML_TYPE_Q6_K = 14;
 
 let tmp = '';
@@ -96,6 +99,19 @@ describe('Q6_K rows against four columns at once (x86 AVX2)', () => {
     expect(JSON.stringify(four)).toBe(JSON.stringify(one));
     // random weights still give answers that differ between prompts: a meaningful comparison
     expect(new Set(four.map((a) => JSON.stringify(a))).size).toBe(4);
+  });
+});
+
+describe('Q4_K GEMM with the weights unpacked once for 32 rows (x86 AVX2)', () => {
+  it('the same text and the same probabilities as upstream\'s kernel', async () => {
+    const model = typed('Q4_K');
+    const types = readGgufHeader(model).tensors.filter((t) => t.shape.length === 2).map((t) => t.type);
+    expect(types.filter((t) => t === GGML_TYPE_Q4_K).length).toBeGreaterThan(types.length / 2);
+    // prompts of 4+ tokens, four at once: prefill batches of 4-row groups, some past 32 rows
+    const ours = await answers(model, {}, [PROMPTS, [PROMPTS[0]]]);
+    const upstream = await answers(model, { QWEN3ASR_UPSTREAM_Q4_K_GEMM: '1' }, [PROMPTS, [PROMPTS[0]]]);
+    expect(JSON.stringify(ours)).toBe(JSON.stringify(upstream));
+    expect(new Set(ours[0].map((a) => JSON.stringify(a))).size).toBe(4);
   });
 });
 
