@@ -12,7 +12,8 @@
  * sequences in its batches, so eight windows decoded together give what each gives alone. Checked
  * for every weight type a text model comes in: one prompt alone, then with three others at once.
  * (F32 and F16 needed the patch: one column went through ggml's vec_dot, several through tinyBLAS,
- * which sum in another order; logprobs differed by up to 7e-3.)
+ * which sum in another order; logprobs differed by up to 7e-3.) The same for attention: a prompt
+ * prefilled in one batch or in small ones gets the same floats.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,10 +64,10 @@ const PROMPTS = ['The quick brown fox jumps over the lazy dog, again and again',
  * Completions from a llama-server on `model` (four slots), with `env` added: `rounds` lists the
  * prompts sent at once, round after round.
  */
-async function answers(model: string, env: Record<string, string>, rounds: readonly (readonly string[])[] = [PROMPTS]): Promise<unknown[][]> {
+async function answers(model: string, env: Record<string, string>, rounds: readonly (readonly string[])[] = [PROMPTS], args: readonly string[] = []): Promise<unknown[][]> {
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
-  const server = execa(inject('server'), ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-np', '4', '-c', '2048', '-t', '2', '--no-warmup', '-fit', 'off'], {
+  const server = execa(inject('server'), ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-np', '4', '-c', '2048', '-t', '2', '--no-warmup', '-fit', 'off', ...args], {
     env, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', reject: false,
   });
   try {
@@ -118,6 +119,26 @@ describe('Q4_K GEMM with the weights unpacked once for 32 rows (x86 AVX2)', () =
     const upstream = await answers(model, { QWEN3ASR_UPSTREAM_Q4_K_GEMM: '1' }, rounds);
     expect(JSON.stringify(ours)).toBe(JSON.stringify(upstream));
     expect(new Set(ours[2].map((a) => JSON.stringify(a))).size).toBe(4);
+  });
+});
+
+describe('attention does not depend on the batch a token is in', () => {
+  // ggml's CPU flash attention has a tiled kernel for batches of 64+ query rows and a split-KV one for a lone
+  // row over 512+ cells, both rounding otherwise than its per-row kernel; the patch marks the decoder's
+  // attention batch-invariant, and the CPU then keeps the per-row one (QWEN3ASR_TILED_FA=1 brings the others
+  // back). A 106-token prompt in one batch of 512, then in batches of 16:
+  const long = `${PROMPTS[0]}, ${PROMPTS[3]}, ${PROMPTS[1]}`;
+  const ubatch = (n: number) => ['-ub', String(n), '-b', '512', '-fa', 'on'];
+  it('a prompt prefilled in one batch or in batches of 16 gives the same probabilities', async () => {
+    const [[whole]] = await answers(typed('Q8_0'), {}, [[long]], ubatch(512));
+    const [[pieces]] = await answers(typed('Q8_0'), {}, [[long]], ubatch(16));
+    expect(long.length).toBeGreaterThanOrEqual(64);
+    expect(JSON.stringify(pieces)).toBe(JSON.stringify(whole));
+  });
+  it('the tiled kernel it keeps out rounds otherwise (what the check above would catch)', async () => {
+    const [[whole]] = await answers(typed('Q8_0'), { QWEN3ASR_TILED_FA: '1' }, [[long]], ubatch(512));
+    const [[pieces]] = await answers(typed('Q8_0'), { QWEN3ASR_TILED_FA: '1' }, [[long]], ubatch(16));
+    expect(JSON.stringify(pieces)).not.toBe(JSON.stringify(whole));
   });
 });
 
