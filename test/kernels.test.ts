@@ -12,8 +12,9 @@
  * sequences in its batches, so eight windows decoded together give what each gives alone. Checked
  * for every weight type a text model comes in: one prompt alone, then with three others at once.
  * (F32 and F16 needed the patch: one column went through ggml's vec_dot, several through tinyBLAS,
- * which sum in another order; logprobs differed by up to 7e-3.) The same for attention: a prompt
- * prefilled in one batch or in small ones gets the same floats.
+ * which sum in another order; logprobs differed by up to 7e-3.) The same for attention: prompts under 64
+ * tokens get the same floats alone and in a batch with other sequences (ggml's tiled flash attention, taken
+ * for batches of 64+ tokens, rounds otherwise).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -122,22 +123,25 @@ describe('Q4_K GEMM with the weights unpacked once for 32 rows (x86 AVX2)', () =
   });
 });
 
-describe('attention does not depend on the batch a token is in', () => {
+describe('attention does not depend on the other sequences in a batch', () => {
   // ggml's CPU flash attention has a tiled kernel for batches of 64+ query rows and a split-KV one for a lone
-  // row over 512+ cells, both rounding otherwise than its per-row kernel; the patch marks the decoder's
-  // attention batch-invariant, and the CPU then keeps the per-row one (QWEN3ASR_TILED_FA=1 brings the others
-  // back). A 106-token prompt in one batch of 512, then in batches of 16:
-  const long = `${PROMPTS[0]}, ${PROMPTS[3]}, ${PROMPTS[1]}`;
-  const ubatch = (n: number) => ['-ub', String(n), '-b', '512', '-fa', 'on'];
-  it('a prompt prefilled in one batch or in batches of 16 gives the same probabilities', async () => {
+  // row over 512+ cells, both rounding otherwise than its per-row kernel. The patch marks the decoder's
+  // attention: a batch of several sequences (server slots) runs the per-row kernel, as the same prompt alone
+  // does when it is under 64 tokens (a window's text around its audio); one sequence may take the tiled
+  // kernel (a window's audio, batched alike by every runner); the split-KV kernel never.
+  it('two prompts of under 64 tokens: alone, and together in batches of 64+ tokens, the same probabilities', async () => {
+    const [a, b] = [PROMPTS[0], PROMPTS[2]];
+    expect(a.length).toBeLessThan(64);
+    expect(a.length + b.length).toBeGreaterThanOrEqual(64);
+    const [[aloneA], [aloneB], together] = await answers(typed('Q8_0'), {}, [[a], [b], [a, b]], ['-fa', 'on']);
+    expect(JSON.stringify(together)).toBe(JSON.stringify([aloneA, aloneB]));
+  });
+  it('the tiled kernel rounds otherwise (what keeping it out of such batches is for)', async () => {
+    const long = `${PROMPTS[0]}, ${PROMPTS[3]}, ${PROMPTS[1]}`;
+    const ubatch = (n: number) => ['-ub', String(n), '-b', '512', '-fa', 'on'];
     const [[whole]] = await answers(typed('Q8_0'), {}, [[long]], ubatch(512));
     const [[pieces]] = await answers(typed('Q8_0'), {}, [[long]], ubatch(16));
     expect(long.length).toBeGreaterThanOrEqual(64);
-    expect(JSON.stringify(pieces)).toBe(JSON.stringify(whole));
-  });
-  it('the tiled kernel it keeps out rounds otherwise (what the check above would catch)', async () => {
-    const [[whole]] = await answers(typed('Q8_0'), { QWEN3ASR_TILED_FA: '1' }, [[long]], ubatch(512));
-    const [[pieces]] = await answers(typed('Q8_0'), { QWEN3ASR_TILED_FA: '1' }, [[long]], ubatch(16));
     expect(JSON.stringify(pieces)).not.toBe(JSON.stringify(whole));
   });
 });
