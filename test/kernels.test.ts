@@ -6,7 +6,9 @@
  * (QWEN3ASR_ONE_COLUMN_Q6_K=1), four, three and two requests at once so that prefill and the decode
  * steps take the paths of every width: same text and same top-5 probabilities, to the last digit. The
  * same for the Q4_K GEMM on AVX2 and AVX-512 (ggml-cpu/arch/x86/repack.cpp, q4k_gemm_unpacked, with
- * VNNI where the CPU has it) against upstream's (QWEN3ASR_UPSTREAM_Q4_K_GEMM=1).
+ * VNNI where the CPU has it) against upstream's (QWEN3ASR_UPSTREAM_Q4_K_GEMM=1). On a CPU with AMX,
+ * ggml's AMX buffer type takes Q4_K, Q6_K and Q8_0 matrices before any of these kernels, so both sides
+ * of those comparisons run with QWEN3ASR_NO_AMX=1 (nothing elsewhere).
  *
  * And what the server's slots rely on (issue 19): a sequence's answer must not depend on the other
  * sequences in its batches, so eight windows decoded together give what each gives alone. Checked
@@ -57,6 +59,11 @@ afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/** ggml's AMX buffer type is built in (-march=native) and used where the CPU has AMX-INT8. */
+const HAS_AMX = process.arch === 'x64' && fs.existsSync('/proc/cpuinfo') && / amx_int8( |$)/m.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+/** Where AMX would take the weights, the patch's kernels are reached only without it. */
+const OUR_KERNELS: Record<string, string> = HAS_AMX ? { QWEN3ASR_NO_AMX: '1' } : {};
+
 const PROMPTS = ['The quick brown fox jumps over the lazy dog, again and again', 'Hello', 'Once upon a time, in a land far away, there lived', 'abc def ghi jkl mno pqr stu'];
 
 /**
@@ -98,8 +105,8 @@ describe('Q6_K rows against 2-4 columns at once (x86 AVX2)', () => {
     expect(types.filter((t) => t === GGML_TYPE_Q6_K).length).toBeGreaterThan(types.length / 2);
     // decode steps of four, three and two sequences
     const rounds = [PROMPTS, PROMPTS.slice(0, 3), PROMPTS.slice(1, 3)];
-    const several = await answers(q6k, {}, rounds);
-    const one = await answers(q6k, { QWEN3ASR_ONE_COLUMN_Q6_K: '1' }, rounds);
+    const several = await answers(q6k, OUR_KERNELS, rounds);
+    const one = await answers(q6k, { ...OUR_KERNELS, QWEN3ASR_ONE_COLUMN_Q6_K: '1' }, rounds);
     expect(JSON.stringify(several)).toBe(JSON.stringify(one));
     // random weights still give answers that differ between prompts: a meaningful comparison
     expect(new Set(several[0].map((a) => JSON.stringify(a))).size).toBe(4);
@@ -115,8 +122,8 @@ describe('Q4_K GEMM with the weights unpacked once for 32 rows (x86 AVX2, AVX-51
     // both servers batch alike: with several at once, when each arrives is up to the server, and ggml's Q8_K
     // quantization of 4-row groups and of single rows may round a tie otherwise (suspected, not pinned down)
     const rounds = [[PROMPTS[0]], [PROMPTS[2]], [PROMPTS[3]], [PROMPTS[1]]];
-    const ours = await answers(model, {}, rounds);
-    const upstream = await answers(model, { QWEN3ASR_UPSTREAM_Q4_K_GEMM: '1' }, rounds);
+    const ours = await answers(model, OUR_KERNELS, rounds);
+    const upstream = await answers(model, { ...OUR_KERNELS, QWEN3ASR_UPSTREAM_Q4_K_GEMM: '1' }, rounds);
     expect(JSON.stringify(ours)).toBe(JSON.stringify(upstream));
     expect(new Set(ours.map((a) => JSON.stringify(a))).size).toBe(4);
   });
@@ -146,10 +153,13 @@ describe('attention does not depend on the other sequences in a batch', () => {
 });
 
 describe('a sequence decoded among others gives what it gives alone', () => {
-  for (const t of TYPES) {
-    it(`${t} weights`, async () => {
+  // on an AMX machine: with ggml's AMX kernels (the default there: one row through its VNNI kernel, several
+  // through AMX tiles) and with the patch's
+  const kernels: [string, Record<string, string>][] = HAS_AMX ? [['AMX', {}], ['no AMX', OUR_KERNELS]] : [['', {}]];
+  for (const t of TYPES) for (const [name, env] of kernels) {
+    it(`${t} weights${name ? ` (${name})` : ''}`, async () => {
       const model = t === 'F32' ? f32 : typed(t);
-      const [[alone], [together]] = await answers(model, {}, [[PROMPTS[0]], PROMPTS]);
+      const [[alone], [together]] = await answers(model, env, [[PROMPTS[0]], PROMPTS]);
       expect(JSON.stringify(together)).toBe(JSON.stringify(alone));
       expect((alone as { probs: unknown[] }).probs.length).toBeGreaterThan(0);
     });
