@@ -7,8 +7,8 @@
  * steps take the paths of every width: same text and same top-5 probabilities, to the last digit. The
  * same for the Q4_K GEMM on AVX2 and AVX-512 (ggml-cpu/arch/x86/repack.cpp, q4k_gemm_unpacked, with
  * VNNI where the CPU has it) against upstream's (QWEN3ASR_UPSTREAM_Q4_K_GEMM=1). On a CPU with AMX,
- * ggml's AMX buffer type takes Q4_K, Q6_K and Q8_0 matrices before any of these kernels, so both sides
- * of those comparisons run with QWEN3ASR_NO_AMX=1 (nothing elsewhere).
+ * ggml's AMX buffer type takes Q4_K and Q6_K matrices before these kernels (Q8_0 ones keep the patch's
+ * layout), so both sides of those comparisons run with QWEN3ASR_NO_AMX=1 (nothing elsewhere).
  *
  * And what the server's slots rely on (issue 19): a sequence's answer must not depend on the other
  * sequences in its batches, so eight windows decoded together give what each gives alone. Checked
