@@ -7,7 +7,7 @@
  * steps take the paths of every width: same text and same top-5 probabilities, to the last digit. The
  * same for the Q4_K GEMM on AVX2 and AVX-512 (ggml-cpu/arch/x86/repack.cpp, q4k_gemm_unpacked, with
  * VNNI where the CPU has it) against upstream's (QWEN3ASR_UPSTREAM_Q4_K_GEMM=1). On a CPU with AMX,
- * ggml's AMX buffer type takes Q4_K and Q6_K matrices before these kernels (Q8_0 ones keep the patch's
+ * ggml's AMX buffer type takes F16, Q4_K and Q6_K matrices before these kernels (Q8_0 ones keep the patch's
  * layout), so both sides of those comparisons run with QWEN3ASR_NO_AMX=1 (nothing elsewhere).
  *
  * And what the server's slots rely on (issue 19): a sequence's answer must not depend on the other
@@ -153,10 +153,12 @@ describe('attention does not depend on the other sequences in a batch', () => {
 });
 
 describe('a sequence decoded among others gives what it gives alone', () => {
-  // on an AMX machine: with ggml's AMX kernels (the default there: one row through its VNNI kernel, several
-  // through AMX tiles) and with the patch's
-  const kernels: [string, Record<string, string>][] = HAS_AMX ? [['AMX', {}], ['no AMX', OUR_KERNELS]] : [['', {}]];
-  for (const t of TYPES) for (const [name, env] of kernels) {
+  // on an AMX machine, for the types its buffer type takes (F16 too): with ggml's AMX kernels (the default there)
+  // and with the patch's
+  const AMX_TYPES: readonly string[] = ['F16', 'Q4_K', 'Q6_K'];
+  const kernels = (t: string): [string, Record<string, string>][] =>
+    HAS_AMX && AMX_TYPES.includes(t) ? [['AMX', {}], ['no AMX', OUR_KERNELS]] : [['', {}]];
+  for (const t of TYPES) for (const [name, env] of kernels(t)) {
     it(`${t} weights${name ? ` (${name})` : ''}`, async () => {
       const model = t === 'F32' ? f32 : typed(t);
       const [[alone], [together]] = await answers(model, env, [[PROMPTS[0]], PROMPTS]);
