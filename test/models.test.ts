@@ -16,7 +16,7 @@ import { quantizedFileName } from '../src/models/quantized.js';
 import { HUB_TOKEN, HubServer } from './helpers/hub-server.js';
 import { upstreamModelSet } from './helpers/upstream-convert.js';
 import { ensureSyntheticModel } from './helpers/models.js';
-import { script, silence, speak } from './fixtures/speech.js';
+import { cleanupFixtures, script, silence, speak } from './fixtures/speech.js';
 import { floatWavBytes } from '../src/runner/request/window-wav.js';
 import { readCached, modelDir } from '../src/models/cache.js';
 import { generateSynthetic } from '../src/synthetic/synthetic.js';
@@ -39,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
+  cleanupFixtures();
 });
 beforeEach(() => server.reset());
 
