@@ -36,7 +36,8 @@ for name, c, x, f in (('erf(t)/t in t^2', p_small, (t * t), [erf(v) / v for v in
                       ('e^r', p_exp, r, np.exp(r))):
     f = np.asarray(f)
     print(f'{name}: max relative fit error {np.max(np.abs(P.polyval(x, c) - f) / np.abs(f)):.2g}')
-    print('  coefficients, highest degree first:', ', '.join(f'{np.float32(v):.9g}' for v in c[::-1]))
+    # as the patch writes them: float32, 9 significant digits
+    print('  coefficients, highest degree first:', ', '.join(('%.8e' % np.float32(v)).replace('e-0', 'e-').replace('e+0', 'e+') for v in c[::-1]))
 
 f32 = np.float32
 
