@@ -107,6 +107,20 @@ describe('inputs that fail: one line, exit 1, nothing written, nothing left', ()
     await expectClean(r, tmp);
   });
 
+  // The model starts while the first input decodes, but only when that sets nothing up: here the
+  // model files are given, yet there is no build, so a bad input must not start one (minutes).
+  it('a bad input where llama.cpp is not built yet: the same one line, and nothing is built', async () => {
+    const home = fs.mkdtempSync(path.join(tmp, 'home-'));
+    const input = file('trunc-unbuilt.wav', pcm16Wav(100).subarray(0, 20));
+    const r = await run([input, '-f', 'srt', '-o', path.join(tmp, 'out-unbuilt'), ...modelArgs()], {
+      env: { QWEN3ASR_BIN_DIR: undefined, QWEN3ASR_HOME: home },
+    });
+    expect(r.code).toBe(1);
+    expectOneLine(r, `qwen3asr: cannot decode ${input}: it is not an audio or video file ffmpeg can read`);
+    expect(filesIn(path.join(home, 'builds'))).toEqual([]);
+    await expectClean(r, tmp);
+  });
+
   it('stdin that holds too little to decode (100 bytes of an mp3)', async () => {
     const mp3 = makeWithFfmpeg('stdin-short.mp3', ['-i', talkWav, '-c:a', 'libmp3lame', '-b:a', '64k']);
     const out = path.join(tmp, 'out-stdin-short');

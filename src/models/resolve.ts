@@ -76,6 +76,16 @@ export async function resolveModel(model: string, mmproj: string | null, log: Lo
   return byPath(model, mmproj, log);
 }
 
+/**
+ * Whether `resolveModel` would find the model here, fetching and converting nothing: a GGUF path that
+ * exists, or a name already in the cache. (Anything else may download or convert; false then.)
+ */
+export function resolvesLocally(model: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (isHfName(model)) return false;
+  if (looksLikePath(model)) return model.toLowerCase().endsWith('.gguf') && fs.existsSync(model);
+  return isValidName(model) && readCached(model, env) !== null;
+}
+
 async function byName(name: string, log: Log, env: NodeJS.ProcessEnv, signal: AbortSignal, level: LogLevel): Promise<ResolvedModel> {
   const cached = readCached(name, env);
   if (cached) return fromCache(cached);

@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import type { Log } from '../util/log.js';
-import { resolveModel } from '../models/resolve.js';
+import { resolveModel, resolvesLocally } from '../models/resolve.js';
 import { readCached } from '../models/cache.js';
 import { ensureBuild, type BuildResult } from '../llamacpp/index.js';
 import { loadArgs } from '../llamacpp/load-args.js';
@@ -37,6 +37,16 @@ interface AlignerRunOptions {
   readonly llamaCppSource: string | null;
 }
 
+/** Off, or auto with no aligner given and none in the cache: the run has no aligner to start. */
+function noAligner({ mode, aligner }: AlignOptions): boolean {
+  return mode === 'off' || (mode === 'auto' && aligner === null && readCached(ALIGNER_ALIAS) === null);
+}
+
+/** Whether startAlignerFor would fetch or convert nothing: no aligner, or one whose files are here. */
+export function alignerIsHere(align: AlignOptions): boolean {
+  return noAligner(align) || resolvesLocally(align.aligner ?? ALIGNER_ALIAS);
+}
+
 /**
  * The aligner to use, or null (off, or auto with none at hand). `build`: the transcriber's (null
  * with endpoints: then the build is looked up here).
@@ -44,7 +54,7 @@ interface AlignerRunOptions {
 export async function startAlignerFor(options: AlignerRunOptions, windowSeconds: number, build: BuildResult | null, log: Log): Promise<Aligner | null> {
   const { mode, aligner } = options.align;
   if (mode === 'off') return null;
-  if (mode === 'auto' && aligner === null && readCached(ALIGNER_ALIAS) === null) {
+  if (noAligner(options.align)) {
     log.debug('no aligner in the cache: cues are timed by characters (`qwen3asr models pull aligner` times them by words)');
     return null;
   }

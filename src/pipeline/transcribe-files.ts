@@ -8,7 +8,7 @@ import { analyseSpeech } from '../speech/speech-regions.js';
 import { EXIT, InterruptedError, UserError, formatUserError } from '../errors.js';
 import { throwIfInterrupted } from '../util/cleanup.js';
 import { checkDistinctOutputs, checkNoInputOverwritten, checkOutputNames, outputPathsFor } from './outputs.js';
-import { lazyTranscriber, type ModelRunOptions, type Transcriber } from './transcriber.js';
+import { lazyTranscriber, type LazyTranscriber, type ModelRunOptions } from './transcriber.js';
 import type { BatchPosition } from './progress-bar.js';
 import { createLog, type Log, type LogLevel } from '../util/log.js';
 import { fileIdentity, identityOf, outputStates, planOutputs, recordedInput, sha256, writeRecord, type InputIdentity, type OutputPlan } from './output-record.js';
@@ -74,7 +74,6 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
   // The model starts with the first file that needs it; a model or build that fails is no fault
   // of that file: it would fail every file alike, so it stops the run.
   const transcriber = lazyTranscriber(options, log);
-  const model = () => transcriber.get();
   try {
     for (const [i, input] of options.inputs.entries()) {
       throwIfInterrupted();
@@ -82,7 +81,7 @@ export async function transcribeFiles(options: TranscribeOptions): Promise<numbe
         const done = outcomes.filter((o) => o.status === 'done').length;
         const audioSecondsDone = outcomes.reduce((t, o) => t + (o.status === 'done' ? o.seconds : 0), 0);
         const position = { file: i + 1, files: options.inputs.length, elapsedSeconds: (Date.now() - started) / 1000, done, audioSecondsDone };
-        outcomes.push(await transcribeOne(input, options, log, model, position));
+        outcomes.push(await transcribeOne(input, options, log, transcriber, position));
       } catch (err) {
         const fatal = err instanceof ModelSetupError ? err.reason : err;
         if (fatal !== err || err instanceof InterruptedError || !(err instanceof UserError) || options.inputs.length === 1) {
@@ -147,7 +146,7 @@ class ModelSetupError extends Error {
  * are skipped before decoding; stdin and pipes, known only by their bytes, once decoded), then
  * transcribe, write what the plan says, and record what was written.
  */
-async function transcribeOne(input: string, options: TranscribeOptions, log: Log, model: () => Promise<Transcriber>, position: BatchPosition): Promise<FileOutcome> {
+async function transcribeOne(input: string, options: TranscribeOptions, log: Log, model: LazyTranscriber, position: BatchPosition): Promise<FileOutcome> {
   const targets = targetsFor(input, options);
   const name = input === STDIN ? 'stdin' : input;
   const plan = (identity: InputIdentity | null): OutputPlan | null => {
@@ -169,6 +168,8 @@ async function transcribeOne(input: string, options: TranscribeOptions, log: Log
   if (targets) ensureOutputDir(path.dirname([...targets.values()][0]));
 
   let final = early;
+  // a file with outputs to write will need the model: it starts while the file decodes
+  if (identity !== null) model.prestart();
   const transcript = await withDecodedInput(input, options.ffmpeg, async (audio, source) => {
     if (identity === null) {
       identity = identityOf(source);
@@ -178,7 +179,7 @@ async function transcribeOne(input: string, options: TranscribeOptions, log: Log
     if (audio.repaired > 0) {
       log.warn(`${name}: ${audio.repaired} ${audio.repaired === 1 ? 'sample was' : 'samples were'} not a number (NaN or infinite): transcribed as silence`);
     }
-    const t = await model().catch((err: unknown) => {
+    const t = await model.get().catch((err: unknown) => {
       throw new ModelSetupError(err);
     });
     reportTimeline(name, audio, log);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Audio } from '../audio/audio.js';
 import { durationSeconds } from '../audio/audio.js';
@@ -15,11 +16,13 @@ import { parseLanguagePolicy } from '../runner/request/languages.js';
 import { fixedTokenBudgetFromEnv } from '../runner/request/token-budget-override.js';
 import { createProgress, modelSpinner, type BatchPosition } from './progress-bar.js';
 import { startRunner } from './choose-runner.js';
-import { startAlignerFor, type AlignOptions } from './choose-aligner.js';
+import { alignerIsHere, startAlignerFor, type AlignOptions } from './choose-aligner.js';
 import { alignResults } from '../align/align-results.js';
 import type { Aligner } from '../align/aligner.js';
 import { WindowFailedError, type WindowTranscriber } from '../runner/request/decoder.js';
 import { UserError } from '../errors.js';
+import { resolvesLocally } from '../models/resolve.js';
+import { findBuild } from '../llamacpp/index.js';
 
 /** Turns decoded audio into a transcript; holds whatever stays warm across inputs. */
 /** What one run of the model needs, whatever feeds it (a batch of files, an eval data set). */
@@ -141,13 +144,44 @@ export async function createTranscriber(options: ModelRunOptions, log: Log): Pro
 }
 
 /**
+ * Whether the local model would start without setting anything up first: its files are here, so
+ * is the build, and so is the word aligner if the run has one (no download, conversion or build).
+ * Only such a start is begun before an input is known to be audio (prestart below): a bad input
+ * then costs no more than a server stopped while it starts.
+ */
+async function startsWithoutSetup(options: ModelRunOptions): Promise<boolean> {
+  if (options.endpoints.length > 0 || options.llamaCppSource !== null || !alignerIsHere(options.align)) return false;
+  if (!resolvesLocally(options.model) || (options.mmproj !== null && !fs.existsSync(options.mmproj))) return false;
+  return (await findBuild({ backend: options.backend }).catch(() => null)) !== null;
+}
+
+/**
  * The model, started by the first input that needs it (a batch of finished files never loads
  * it), behind a spinner on a terminal; closed once, whatever ended the run. One for `transcribe`
  * and `eval` alike.
  */
-export function lazyTranscriber(options: ModelRunOptions, log: Log): { get(): Promise<Transcriber>; close(): Promise<void> } {
+export interface LazyTranscriber {
+  get(): Promise<Transcriber>;
+  prestart(): void;
+  close(): Promise<void>;
+}
+
+export function lazyTranscriber(options: ModelRunOptions, log: Log): LazyTranscriber {
   let started: Promise<Transcriber> | null = null;
+  let prestarted = false;
   return {
+    /**
+     * Starts the model now, while an input decodes, if that sets nothing up first (startsWithoutSetup):
+     * the server's start (~1 s on 2 cores) then overlaps the decoding and the speech analysis. Its
+     * failure, if any, is the one get() reports.
+     */
+    prestart() {
+      if (started !== null || prestarted) return;
+      prestarted = true;
+      void startsWithoutSetup(options).then((now) => {
+        if (now) this.get().catch(() => {});
+      }, () => {});
+    },
     get() {
       started ??= (async () => {
         // the first input waits for the model (and, the first time ever, its download or build)
