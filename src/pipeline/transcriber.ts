@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Audio } from '../audio/audio.js';
 import { durationSeconds } from '../audio/audio.js';
@@ -151,7 +150,7 @@ export async function createTranscriber(options: ModelRunOptions, log: Log): Pro
  */
 async function startsWithoutSetup(options: ModelRunOptions): Promise<boolean> {
   if (options.endpoints.length > 0 || options.llamaCppSource !== null || !alignerIsHere(options.align)) return false;
-  if (!resolvesLocally(options.model) || (options.mmproj !== null && !fs.existsSync(options.mmproj))) return false;
+  if (!resolvesLocally(options.model)) return false;
   return (await findBuild({ backend: options.backend }).catch(() => null)) !== null;
 }
 
